@@ -1,1 +1,177 @@
-fn main() {}
+//! `escape-lab`: the command line. Parses flags into the harness's option
+//! structs, calls one library function per command, and owns the exit codes:
+//! 0 success, 1 a regression or a failed scenario, 2 bad usage or bad input.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use harness::acmatch::{self, Variant};
+use harness::commands::{self, MatchOptions, ProfileCommand, WorkloadChoice};
+use harness::pass::Settings;
+use harness::profile::ProfileOptions;
+use harness::HarnessError;
+
+#[global_allocator]
+static ALLOC: harness::alloc::SwitchAlloc = harness::alloc::SwitchAlloc;
+
+/// Shows, measures and guards heap allocations in a hot path: an
+/// Aho-Corasick matcher five ways, under pprof, dhat and a counting
+/// allocator. Without a command: `profile` on the default workload.
+#[derive(Parser, Debug)]
+#[command(name = "escape-lab", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    profile: ProfileArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Every pass for every scenario: flamegraphs, allocation sites,
+    /// summary.json and index.html (the default command)
+    Profile(ProfileArgs),
+    /// Match a workload with one variant: `start end pattern_id` lines
+    Match(MatchArgs),
+    /// List variants and workloads
+    List,
+}
+
+#[derive(Args, Debug, Clone)]
+struct InputArgs {
+    /// Built-in workload (see `escape-lab list`) [default: synthetic-en]
+    #[arg(long, value_name = "NAME")]
+    workload: Option<String>,
+    /// Pattern file: one pattern a line (with --haystack)
+    #[arg(long, value_name = "FILE")]
+    patterns: Option<PathBuf>,
+    /// Haystack file, any bytes (with --patterns)
+    #[arg(long, value_name = "FILE")]
+    haystack: Option<PathBuf>,
+    /// Folder holding the article data's en/ and cn/ [env: ESCAPE_LAB_DATA]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl InputArgs {
+    fn choice(&self) -> WorkloadChoice {
+        WorkloadChoice {
+            workload: self.workload.clone(),
+            patterns: self.patterns.clone(),
+            haystack: self.haystack.clone(),
+            data_dir: self.data_dir.clone(),
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+struct ProfileArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Variants to run, comma-separated [default: all]
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    variants: Vec<Variant>,
+    /// Bytes per match call; 0 for the whole haystack in one call
+    #[arg(long, default_value_t = acmatch::DEFAULT_CHUNK, value_name = "BYTES")]
+    chunk: usize,
+    /// Run folder [default: profiles/run-<UTC date-time>]
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Shorten every pass (for CI)
+    #[arg(long)]
+    quick: bool,
+    /// Open index.html when done
+    #[arg(long)]
+    open: bool,
+    /// Seconds of CPU sampling per scenario
+    #[arg(long, default_value_t = 2.0, value_name = "S")]
+    cpu_seconds: f64,
+    /// Time limit of one pass of one scenario, seconds
+    #[arg(long, default_value_t = 120, value_name = "S")]
+    timeout: u64,
+}
+
+#[derive(Args, Debug)]
+struct MatchArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The variant that matches
+    #[arg(long, default_value = "callback", value_name = "NAME")]
+    variant: Variant,
+    /// Bytes per match call; 0 for the whole haystack in one call
+    #[arg(long, default_value_t = acmatch::DEFAULT_CHUNK, value_name = "BYTES")]
+    chunk: usize,
+    /// Print only the number of matches
+    #[arg(long)]
+    count: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("escape-lab: {e:#}");
+            let code = e
+                .downcast_ref::<HarnessError>()
+                .map_or(2, HarnessError::exit_code);
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        None => profile(&cli.profile),
+        Some(Command::Profile(args)) => profile(&args),
+        Some(Command::Match(args)) => {
+            let opts = MatchOptions {
+                input: args.input.choice(),
+                variant: args.variant,
+                chunk: args.chunk,
+                count: args.count,
+            };
+            commands::match_files(&opts, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::List) => {
+            commands::list(&mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn profile(args: &ProfileArgs) -> Result<ExitCode> {
+    let cmd = ProfileCommand {
+        input: args.input.choice(),
+        variants: args.variants.clone(),
+        chunk: args.chunk,
+        run: ProfileOptions {
+            out: args
+                .out
+                .clone()
+                .unwrap_or_else(harness::profile::default_out_dir),
+            settings: Settings {
+                quick: args.quick,
+                cpu_seconds: args.cpu_seconds,
+                ..Settings::default()
+            },
+            timeout: Duration::from_secs(args.timeout),
+            progress: true,
+        },
+    };
+    let outcome = commands::profile(&cmd)?;
+    print!("{}", harness::profile::table(&outcome.summary));
+    println!("\nreport: {}", outcome.index.display());
+    if args.open {
+        harness::profile::open(&outcome.index);
+    }
+    Ok(if outcome.failed() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,143 @@
+//! Differential tests against the `aho-corasick` crate's `MatchKind::Standard`
+//! overlapping search, over random dictionaries and haystacks, every
+//! variant, chunk sizes from one byte up.
+//!
+//! The generators aim at the hard parts: tiny alphabets (so patterns are
+//! prefixes and suffixes of each other and matches nest), bytes 0x00 and
+//! above 0x7F, duplicate patterns, empty haystacks, and for the charwise
+//! automaton UTF-8 patterns over haystacks with malformed and truncated
+//! sequences.
+
+use acmatch::{chunks, Automaton, Cursor, Match, Matcher, Variant};
+use aho_corasick::{AhoCorasick, MatchKind};
+use proptest::prelude::*;
+
+/// The reference: every overlapping match, as a sorted list.
+fn reference(patterns: &[Vec<u8>], haystack: &[u8]) -> Vec<Match> {
+    let ac = AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .build(patterns)
+        .unwrap();
+    let mut v: Vec<Match> = ac
+        .find_overlapping_iter(haystack)
+        .map(|m| Match {
+            pattern: m.pattern().as_u32(),
+            start: m.start(),
+            end: m.end(),
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs one variant in chunks and checks the set and the report order.
+fn check(patterns: &[Vec<u8>], haystack: &[u8], chunk: usize) -> Result<(), TestCaseError> {
+    let ac = Automaton::new(patterns).unwrap();
+    let want = reference(patterns, haystack);
+    for variant in Variant::ALL {
+        // Large enough that `fixed` and `dyn_buffer` never run full here.
+        let mut m = variant.matcher_with_capacity(haystack.len() * patterns.len() + 1);
+        let mut cursor = Cursor::new();
+        let mut got = Vec::new();
+        for piece in chunks(haystack, chunk) {
+            m.find_chunk(&ac, &mut cursor, piece, |x| got.push(x))
+                .unwrap();
+        }
+        // Report order: by end, then longest first, then by id.
+        let ordered = got.windows(2).all(|w| {
+            let key = |m: &Match| (m.end, std::cmp::Reverse(m.end - m.start), m.pattern);
+            key(&w[0]) < key(&w[1])
+        });
+        prop_assert!(ordered, "{variant}: matches out of order: {got:?}");
+        got.sort();
+        prop_assert_eq!(&got, &want, "variant {}, chunk {}", variant, chunk);
+    }
+    Ok(())
+}
+
+/// Bytes from a small alphabet with 0x00 and high bytes in it.
+fn small_alphabet_byte() -> impl Strategy<Value = u8> {
+    prop::sample::select(vec![b'a', b'b', b'c', 0x00, 0x80, 0xFF])
+}
+
+/// A UTF-8 character from a small set spanning all encoded lengths.
+fn small_char() -> impl Strategy<Value = char> {
+    prop::sample::select(vec!['a', 'b', 'é', 'ß', '中', '华', '人', '🦀'])
+}
+
+fn utf8_pattern() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(small_char(), 1..5)
+        .prop_map(|cs| cs.into_iter().collect::<String>().into_bytes())
+}
+
+/// A haystack of mostly valid characters with malformed pieces mixed in:
+/// stray continuation bytes, truncated sequences, invalid lead bytes.
+fn messy_utf8_haystack() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        4 => small_char().prop_map(|c| c.to_string().into_bytes()),
+        1 => prop::sample::select(vec![
+            vec![0x80], vec![0xBF], vec![0xE4], vec![0xE4, 0xB8], vec![0xF0, 0x9F],
+            vec![0xC0, 0x80], vec![0xED, 0xA0, 0x80], vec![0xFF], vec![0x00],
+        ]),
+    ];
+    prop::collection::vec(piece, 0..40).prop_map(|ps| ps.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn bytes_match_aho_corasick(
+        patterns in prop::collection::vec(prop::collection::vec(small_alphabet_byte(), 1..6), 1..12),
+        haystack in prop::collection::vec(small_alphabet_byte(), 0..80),
+        chunk in 0usize..12,
+    ) {
+        check(&patterns, &haystack, chunk)?;
+    }
+
+    #[test]
+    fn any_bytes_match_aho_corasick(
+        patterns in prop::collection::vec(prop::collection::vec(any::<u8>(), 1..4), 1..40),
+        haystack in prop::collection::vec(any::<u8>(), 0..200),
+        chunk in 0usize..40,
+    ) {
+        check(&patterns, &haystack, chunk)?;
+    }
+
+    #[test]
+    fn charwise_matches_aho_corasick(
+        patterns in prop::collection::vec(utf8_pattern(), 1..12),
+        haystack in messy_utf8_haystack(),
+        chunk in 0usize..9,
+    ) {
+        check(&patterns, &haystack, chunk)?;
+    }
+
+    #[test]
+    fn suffix_and_prefix_families_match(
+        word in prop::collection::vec(small_alphabet_byte(), 2..8),
+        haystack in prop::collection::vec(small_alphabet_byte(), 0..60),
+        chunk in 1usize..5,
+    ) {
+        // Every prefix and every suffix of one word, plus the word twice.
+        let mut patterns: Vec<Vec<u8>> = (1..=word.len()).map(|i| word[..i].to_vec()).collect();
+        patterns.extend((0..word.len()).map(|i| word[i..].to_vec()));
+        patterns.push(word.clone());
+        let mut hay = haystack.clone();
+        hay.extend_from_slice(&word);
+        hay.extend_from_slice(&haystack);
+        check(&patterns, &hay, chunk)?;
+    }
+}
+
+#[test]
+fn a_utf8_character_split_across_every_boundary() {
+    let patterns: Vec<Vec<u8>> = ["🦀中", "中", "a🦀"]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    let haystack = "xa🦀中🦀中a".as_bytes();
+    for chunk in 1..=haystack.len() {
+        check(&patterns, haystack, chunk).unwrap();
+    }
+}

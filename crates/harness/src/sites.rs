@@ -1,0 +1,401 @@
+//! Allocation sites from a dhat profile: the Rust counterpart of Go's
+//! `-gcflags -m`.
+//!
+//! Go's compiler says which expression escapes to the heap. Rust has no
+//! escape analysis, since every heap allocation is explicit, so the useful
+//! question becomes *which line of my code allocated, how often per call,
+//! how many bytes*. dhat records a backtrace for every allocation; this
+//! module reads its JSON (`heap.json`), finds in each backtrace the first
+//! frame of the workspace's own code (skipping std, alloc, core, the
+//! allocators and dependencies), and sums per `file:line:col`.
+//!
+//! It also turns the backtraces into folded stacks for the allocation
+//! flamegraphs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// One allocation site in the workspace's code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    /// `path:line:col`, the path relative to the workspace.
+    pub location: String,
+    /// The function the line is in (demangled, without hash).
+    pub function: String,
+    /// Allocations at this site, all calls together.
+    pub allocs: u64,
+    /// Bytes allocated at this site, all calls together.
+    pub bytes: u64,
+    /// Allocations per call.
+    pub allocs_per_call: f64,
+    /// Bytes per call.
+    pub bytes_per_call: f64,
+}
+
+/// What a dhat profile says, digested.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HeapProfile {
+    /// Sites, most bytes first.
+    pub sites: Vec<Site>,
+    /// Folded stacks weighted by bytes allocated.
+    pub folded_bytes: String,
+    /// Folded stacks weighted by allocations.
+    pub folded_count: String,
+    /// Number of program points (distinct backtraces) in the file.
+    pub program_points: usize,
+}
+
+#[derive(Deserialize)]
+struct DhatFile {
+    #[serde(rename = "dhatFileVersion")]
+    version: u32,
+    pps: Vec<DhatPp>,
+    ftbl: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct DhatPp {
+    /// Total bytes.
+    tb: u64,
+    /// Total blocks.
+    tbk: u64,
+    /// Frame indices into `ftbl`, innermost first.
+    fs: Vec<usize>,
+}
+
+/// One parsed frame of dhat's frame table.
+#[derive(Clone, Debug, PartialEq)]
+struct Frame {
+    function: String,
+    file: String,
+    line: String,
+}
+
+/// Parses a dhat frame string: `"0x55d0…: name (file:line:col)"`.
+fn parse_frame(s: &str) -> Frame {
+    let rest = s.split_once(": ").map_or(s, |(_, r)| r);
+    let (function, location) = match rest.rfind(" (") {
+        Some(i) if rest.ends_with(')') => (&rest[..i], &rest[i + 2..rest.len() - 1]),
+        _ => (rest, ""),
+    };
+    // `file:line:col`; the file may itself contain colons on other systems.
+    let mut parts = location.rsplitn(3, ':');
+    let col = parts.next().unwrap_or("");
+    let line = parts.next().unwrap_or("");
+    let file = parts.next().unwrap_or("");
+    let (file, line) = if file.is_empty() {
+        (location.to_string(), String::new())
+    } else {
+        (file.to_string(), format!("{line}:{col}"))
+    };
+    Frame {
+        function: strip_hash(function).to_string(),
+        file,
+        line,
+    }
+}
+
+/// Drops a trailing `::h0123456789abcdef` symbol hash.
+fn strip_hash(name: &str) -> &str {
+    match name.rfind("::h") {
+        Some(i) if name.len() - i == 19 && name[i + 3..].bytes().all(|b| b.is_ascii_hexdigit()) => {
+            &name[..i]
+        }
+        _ => name,
+    }
+}
+
+/// Whether a frame is part of the allocation machinery or the standard
+/// library rather than code that decided to allocate.
+fn is_machinery(f: &Frame) -> bool {
+    const PREFIXES: &[&str] = &[
+        "alloc::",
+        "core::",
+        "std::",
+        "dhat::",
+        "countalloc::",
+        "harness::alloc::",
+        "<harness::alloc::",
+        "<dhat::",
+        "<countalloc::",
+        "__rust",
+        "__rdl",
+        "<alloc::",
+        "<core::",
+        "<std::",
+    ];
+    f.file.starts_with("/rustc/")
+        || f.file.contains("/.cargo/registry/")
+        || f.file.contains("/library/alloc/")
+        || f.file.contains("/library/core/")
+        || f.file.contains("/library/std/")
+        || PREFIXES.iter().any(|p| f.function.starts_with(p))
+        || f.function == "[root]"
+}
+
+/// The frame's file relative to the workspace, when it is the workspace's.
+///
+/// Debug info names a workspace crate's files relative to that crate
+/// (`src/variant/boxed.rs`), so a relative path is looked up under
+/// `crates/<crate>/` (the crate named by the function's first path segment)
+/// and then at the root (the `escape-lab` package itself).
+fn workspace_path(f: &Frame, workspace: &Path, root: &str) -> Option<String> {
+    if let Some(rel) = f.file.strip_prefix(root) {
+        return Some(rel.to_string());
+    }
+    if f.file.is_empty() || f.file.starts_with('/') {
+        return None;
+    }
+    let krate = f
+        .function
+        .trim_start_matches('<')
+        .split("::")
+        .next()
+        .unwrap_or("");
+    [format!("crates/{krate}/{}", f.file), f.file.clone()]
+        .into_iter()
+        .find(|candidate| workspace.join(candidate).is_file())
+}
+
+/// Reads `heap.json` and digests it; `calls` is how many calls it covers,
+/// `workspace` the folder paths are made relative to.
+///
+/// # Errors
+///
+/// A message naming the file when it cannot be read or is not a dhat
+/// version-2 profile.
+///
+/// # Allocation
+///
+/// The file's contents, the parsed profile and the results.
+pub fn read(path: &Path, calls: u64, workspace: &Path) -> Result<HeapProfile, String> {
+    let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file: DhatFile = serde_json::from_slice(&text)
+        .map_err(|e| format!("{}: not a dhat profile: {e}", path.display()))?;
+    if file.version != 2 {
+        return Err(format!(
+            "{}: dhatFileVersion {} (expected 2)",
+            path.display(),
+            file.version
+        ));
+    }
+    let frames: Vec<Frame> = file.ftbl.iter().map(|s| parse_frame(s)).collect();
+    let root = workspace
+        .to_string_lossy()
+        .trim_end_matches('/')
+        .to_string()
+        + "/";
+
+    let mut sites: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    let mut bytes_stacks: BTreeMap<String, u64> = BTreeMap::new();
+    let mut count_stacks: BTreeMap<String, u64> = BTreeMap::new();
+    for pp in &file.pps {
+        let fs: Vec<&Frame> = pp.fs.iter().filter_map(|&i| frames.get(i)).collect();
+        // The site: the first frame (innermost first) that is not machinery;
+        // prefer one inside the workspace.
+        let own = fs
+            .iter()
+            .find(|f| !is_machinery(f) && workspace_path(f, workspace, &root).is_some())
+            .or_else(|| fs.iter().find(|f| !is_machinery(f)));
+        let (location, function) = match own {
+            Some(f) => {
+                let file = workspace_path(f, workspace, &root).unwrap_or_else(|| f.file.clone());
+                (format!("{file}:{}", f.line), f.function.clone())
+            }
+            None => (
+                "(unknown)".to_string(),
+                "(no frame outside std)".to_string(),
+            ),
+        };
+        let e = sites.entry((location, function)).or_default();
+        e.0 += pp.tbk;
+        e.1 += pp.tb;
+
+        // Folded stack: outermost first, from `main` down, machinery of the
+        // allocator itself dropped so the leaf is the allocating call.
+        let names: Vec<&str> = fs
+            .iter()
+            .rev()
+            .filter(|f| f.function != "[root]")
+            .map(|f| f.function.as_str())
+            .collect();
+        let start = names
+            .iter()
+            .rposition(|n| *n == "main" || n.ends_with("::main"))
+            .unwrap_or(0);
+        let stack = names[start..]
+            .iter()
+            .map(|n| n.replace(';', ":"))
+            .collect::<Vec<_>>()
+            .join(";");
+        if pp.tb > 0 {
+            *bytes_stacks.entry(stack.clone()).or_default() += pp.tb;
+        }
+        if pp.tbk > 0 {
+            *count_stacks.entry(stack).or_default() += pp.tbk;
+        }
+    }
+
+    let per = |n: u64| {
+        if calls == 0 {
+            0.0
+        } else {
+            n as f64 / calls as f64
+        }
+    };
+    let mut sites: Vec<Site> = sites
+        .into_iter()
+        .filter(|(_, (allocs, _))| *allocs > 0)
+        .map(|((location, function), (allocs, bytes))| Site {
+            location,
+            function,
+            allocs,
+            bytes,
+            allocs_per_call: per(allocs),
+            bytes_per_call: per(bytes),
+        })
+        .collect();
+    sites.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then(b.allocs.cmp(&a.allocs))
+            .then(a.location.cmp(&b.location))
+    });
+    let fold = |m: BTreeMap<String, u64>| {
+        m.into_iter()
+            .map(|(s, n)| format!("{s} {n}\n"))
+            .collect::<String>()
+    };
+    Ok(HeapProfile {
+        sites,
+        folded_bytes: fold(bytes_stacks),
+        folded_count: fold(count_stacks),
+        program_points: file.pps.len(),
+    })
+}
+
+/// Formats a per-call figure: an integer when it is one, else two decimals.
+#[must_use]
+pub fn per_call(total: u64, calls: u64) -> String {
+    if calls == 0 {
+        return "0".into();
+    }
+    if total % calls == 0 {
+        group(total / calls)
+    } else {
+        let hundredths = (u128::from(total) * 100 + u128::from(calls) / 2) / u128::from(calls);
+        format!(
+            "{}.{:02}",
+            group((hundredths / 100) as u64),
+            hundredths % 100
+        )
+    }
+}
+
+/// `1234567` as `1,234,567`.
+#[must_use]
+pub fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The text of `sites.txt`: one line per site,
+/// `path:line:col: N allocs/call, M B/call in function`, or a line saying
+/// there are none.
+#[must_use]
+pub fn sites_txt(scenario: &str, sites: &[Site], calls: u64) -> String {
+    let mut out = format!(
+        "# allocation sites of scenario {scenario}, per call over {calls} calls, most bytes first\n"
+    );
+    if sites.is_empty() {
+        out.push_str("# no allocation sites: this scenario allocates nothing per call\n");
+    }
+    for s in sites {
+        out.push_str(&format!(
+            "{}: {} allocs/call, {} B/call in {}\n",
+            s.location,
+            per_call(s.allocs, calls),
+            per_call(s.bytes, calls),
+            s.function
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_parse() {
+        let f = parse_frame(
+            "0x55d0a1b2c3d4: acmatch::variant::boxed::find::{{closure}}::h0123456789abcdef (/w/crates/acmatch/src/variant/boxed.rs:33:20)",
+        );
+        assert_eq!(f.function, "acmatch::variant::boxed::find::{{closure}}");
+        assert_eq!(f.file, "/w/crates/acmatch/src/variant/boxed.rs");
+        assert_eq!(f.line, "33:20");
+        let root = parse_frame("[root]");
+        assert_eq!(root.function, "[root]");
+    }
+
+    #[test]
+    fn numbers_group_and_divide() {
+        assert_eq!(group(1_234_567), "1,234,567");
+        assert_eq!(group(12), "12");
+        assert_eq!(per_call(2634, 2), "1,317");
+        assert_eq!(per_call(5, 2), "2.50");
+        assert_eq!(per_call(677_837, 512), "1,323.90");
+        assert_eq!(per_call(0, 0), "0");
+    }
+
+    #[test]
+    fn sites_and_stacks_from_a_small_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("heap.json");
+        let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","pps":[
+            {"tb":48,"tbk":2,"fs":[1,2,3,4]},
+            {"tb":10,"tbk":1,"fs":[1,5,4]}],
+          "ftbl":["[root]",
+            "0x1: alloc::alloc::exchange_malloc (/rustc/abc/library/alloc/src/alloc.rs:237:11)",
+            "0x2: acmatch::variant::boxed::find::{{closure}} (/w/crates/acmatch/src/variant/boxed.rs:33:20)",
+            "0x3: acmatch::variant::boxed::find (/w/crates/acmatch/src/variant/boxed.rs:30:5)",
+            "0x4: main (/w/src/main.rs:1:1)",
+            "0x5: other::thing (/w/src/x.rs:9:9)"]}"#;
+        std::fs::write(&p, json).unwrap();
+        let h = read(&p, 2, Path::new("/w")).unwrap();
+        assert_eq!(h.sites.len(), 2);
+        assert_eq!(
+            h.sites[0].location,
+            "crates/acmatch/src/variant/boxed.rs:33:20"
+        );
+        assert_eq!(h.sites[0].allocs_per_call, 1.0);
+        assert_eq!(h.sites[0].bytes_per_call, 24.0);
+        assert!(h
+            .folded_count
+            .contains("main;acmatch::variant::boxed::find;acmatch::variant::boxed::find::{{closure}};alloc::alloc::exchange_malloc 2"));
+        let txt = sites_txt("boxed", &h.sites, 2);
+        assert!(txt.contains("crates/acmatch/src/variant/boxed.rs:33:20: 1 allocs/call, 24 B/call in acmatch::variant::boxed::find::{{closure}}"), "{txt}");
+        assert!(sites_txt("fixed", &[], 2).contains("allocates nothing"));
+    }
+
+    #[test]
+    fn a_wrong_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("heap.json");
+        std::fs::write(&p, "{}").unwrap();
+        let e = read(&p, 1, dir.path()).unwrap_err();
+        assert!(
+            e.contains("heap.json") && e.contains("not a dhat profile"),
+            "{e}"
+        );
+    }
+}
