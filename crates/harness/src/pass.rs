@@ -33,7 +33,8 @@ pub const ENV_FAULT: &str = "ESCAPE_LAB_FAULT";
 /// Calls the `heap` pass makes in `--quick` mode at most: dhat's backtraces
 /// make an allocation-heavy call about 40 times slower.
 const QUICK_HEAP_CALLS: u64 = 64;
-/// The `count` pass measures whole cycles, at least this many calls.
+/// The `count` and `heap` passes measure whole cycles, at least this many
+/// calls.
 const MIN_COUNT_CALLS: u64 = 100;
 /// Target duration of one timed batch in the `cpu` pass.
 const BATCH: Duration = Duration::from_millis(5);
@@ -249,6 +250,13 @@ fn describe(e: &CallError, call: u64) -> String {
     }
 }
 
+/// Calls the `count` and `heap` passes measure: whole cycles, at least
+/// `MIN_COUNT_CALLS`.
+fn measured_calls(s: &Scenario) -> u64 {
+    let cycle = s.calls_per_cycle();
+    MIN_COUNT_CALLS.div_ceil(cycle) * cycle
+}
+
 fn count_pass(s: &Scenario, call: &mut Call, made: &mut u64) -> Result<PassResult, String> {
     alloc::set_mode(Mode::Count);
     if !countalloc::is_active() {
@@ -256,8 +264,7 @@ fn count_pass(s: &Scenario, call: &mut Call, made: &mut u64) -> Result<PassResul
                     `#[global_allocator] static A: harness::alloc::SwitchAlloc = harness::alloc::SwitchAlloc;`"
             .into());
     }
-    let cycle = s.calls_per_cycle();
-    let calls = MIN_COUNT_CALLS.div_ceil(cycle) * cycle;
+    let calls = measured_calls(s);
     let before = countalloc::snapshot();
     let items = run_calls(call, calls, made)?;
     let counts = countalloc::snapshot().since(before);
@@ -277,11 +284,10 @@ fn heap_pass(
     call: &mut Call,
     made: &mut u64,
 ) -> Result<PassResult, String> {
-    let cycle = s.calls_per_cycle();
     let calls = if req.settings.quick {
-        cycle.min(QUICK_HEAP_CALLS)
+        measured_calls(s).min(QUICK_HEAP_CALLS)
     } else {
-        cycle
+        measured_calls(s)
     };
     let final_path = req.dir.join("heap.json");
     let tmp_path = req.dir.join(".heap.json.tmp");

@@ -252,7 +252,11 @@ fn stderr_tail(path: &Path) -> String {
     if let Ok(mut f) = std::fs::File::open(path) {
         let _ = f.read_to_string(&mut text);
     }
-    // dhat's closing summary is noise here.
+    // A panic's backtrace (RUST_BACKTRACE) would push its message out of
+    // the tail: keep what precedes it. dhat's closing summary is noise.
+    if let Some(i) = text.find("stack backtrace:") {
+        text.truncate(i);
+    }
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| !l.starts_with("dhat:") && !l.trim().is_empty())
@@ -261,7 +265,10 @@ fn stderr_tail(path: &Path) -> String {
         return String::new();
     }
     let tail = lines[lines.len().saturating_sub(8)..].join("\n  ");
-    format!("; stderr:\n  {tail}")
+    let name = path
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    format!("; stderr (whole in {name}):\n  {tail}")
 }
 
 /// Turns a scenario's pass results and files into its summary entry and its

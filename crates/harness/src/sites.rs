@@ -135,28 +135,95 @@ fn is_machinery(f: &Frame) -> bool {
         || f.function == "[root]"
 }
 
-/// The frame's file relative to the workspace, when it is the workspace's.
+/// The workspace's Rust source files, for finding which of them a frame's
+/// path names.
 ///
-/// Debug info names a workspace crate's files relative to that crate
-/// (`src/variant/boxed.rs`), so a relative path is looked up under
-/// `crates/<crate>/` (the crate named by the function's first path segment)
-/// and then at the root (the `escape-lab` package itself).
-fn workspace_path(f: &Frame, workspace: &Path, root: &str) -> Option<String> {
-    if let Some(rel) = f.file.strip_prefix(root) {
-        return Some(rel.to_string());
+/// dhat shortens every path to its last three components
+/// (`src/variant/boxed.rs`, `harness/src/pass.rs`), so a frame's path is
+/// matched as a suffix of `<workspace folder name>/<path in the workspace>`;
+/// when several files match (`src/lib.rs`), the one in the crate named by
+/// the function's first path segment wins.
+struct SourceIndex {
+    /// (components of `<workspace name>/<relative path>`, relative path)
+    files: Vec<(Vec<String>, String)>,
+}
+
+impl SourceIndex {
+    fn new(workspace: &Path) -> SourceIndex {
+        let name = workspace
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let mut files = Vec::new();
+        let mut stack = vec![workspace.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                let file_name = e.file_name().to_string_lossy().into_owned();
+                if path.is_dir() {
+                    if !file_name.starts_with('.')
+                        && file_name != "target"
+                        && file_name != "profiles"
+                    {
+                        stack.push(path);
+                    }
+                } else if file_name.ends_with(".rs") {
+                    if let Ok(rel) = path.strip_prefix(workspace) {
+                        let rel = rel.to_string_lossy().replace('\\', "/");
+                        let mut comps = vec![name.clone()];
+                        comps.extend(rel.split('/').map(str::to_string));
+                        files.push((comps, rel));
+                    }
+                }
+            }
+        }
+        files.sort();
+        SourceIndex { files }
     }
-    if f.file.is_empty() || f.file.starts_with('/') {
-        return None;
+
+    /// The frame's file relative to the workspace, when it is one of the
+    /// workspace's.
+    fn resolve(&self, f: &Frame, root: &str) -> Option<String> {
+        if let Some(rel) = f.file.strip_prefix(root) {
+            return Some(rel.to_string());
+        }
+        if f.file.is_empty() {
+            return None;
+        }
+        let want: Vec<&str> = f.file.split('/').filter(|c| !c.is_empty()).collect();
+        let matches: Vec<&String> = self
+            .files
+            .iter()
+            .filter(|(comps, _)| {
+                comps.len() >= want.len()
+                    && comps[comps.len() - want.len()..]
+                        .iter()
+                        .zip(&want)
+                        .all(|(a, b)| a == b)
+            })
+            .map(|(_, rel)| rel)
+            .collect();
+        if matches.len() <= 1 {
+            return matches.first().map(|r| (*r).clone());
+        }
+        let krate = f
+            .function
+            .trim_start_matches('<')
+            .split("::")
+            .next()
+            .unwrap_or("");
+        matches
+            .iter()
+            .find(|rel| {
+                rel.strip_prefix("crates/")
+                    .and_then(|r| r.split('/').next())
+                    .is_some_and(|dir| dir.replace('-', "_") == krate)
+            })
+            .or_else(|| matches.first())
+            .map(|r| (*r).clone())
     }
-    let krate = f
-        .function
-        .trim_start_matches('<')
-        .split("::")
-        .next()
-        .unwrap_or("");
-    [format!("crates/{krate}/{}", f.file), f.file.clone()]
-        .into_iter()
-        .find(|candidate| workspace.join(candidate).is_file())
 }
 
 /// Reads `heap.json` and digests it; `calls` is how many calls it covers,
@@ -188,6 +255,7 @@ pub fn read(path: &Path, calls: u64, workspace: &Path) -> Result<HeapProfile, St
         .to_string()
         + "/";
 
+    let index = SourceIndex::new(workspace);
     let mut sites: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
     let mut bytes_stacks: BTreeMap<String, u64> = BTreeMap::new();
     let mut count_stacks: BTreeMap<String, u64> = BTreeMap::new();
@@ -197,11 +265,11 @@ pub fn read(path: &Path, calls: u64, workspace: &Path) -> Result<HeapProfile, St
         // prefer one inside the workspace.
         let own = fs
             .iter()
-            .find(|f| !is_machinery(f) && workspace_path(f, workspace, &root).is_some())
+            .find(|f| !is_machinery(f) && index.resolve(f, &root).is_some())
             .or_else(|| fs.iter().find(|f| !is_machinery(f)));
         let (location, function) = match own {
             Some(f) => {
-                let file = workspace_path(f, workspace, &root).unwrap_or_else(|| f.file.clone());
+                let file = index.resolve(f, &root).unwrap_or_else(|| f.file.clone());
                 (format!("{file}:{}", f.line), f.function.clone())
             }
             None => (
@@ -385,6 +453,53 @@ mod tests {
         let txt = sites_txt("boxed", &h.sites, 2);
         assert!(txt.contains("crates/acmatch/src/variant/boxed.rs:33:20: 1 allocs/call, 24 B/call in acmatch::variant::boxed::find::{{closure}}"), "{txt}");
         assert!(sites_txt("fixed", &[], 2).contains("allocates nothing"));
+    }
+
+    #[test]
+    fn shortened_paths_resolve_to_workspace_files() {
+        let ws = tempfile::tempdir().unwrap();
+        let root = ws.path().join("main");
+        for f in [
+            "crates/acmatch/src/lib.rs",
+            "crates/harness/src/lib.rs",
+            "crates/harness/src/pass.rs",
+            "examples/custom.rs",
+        ] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+        let index = SourceIndex::new(&root);
+        let r = |file: &str, function: &str| {
+            index.resolve(
+                &Frame {
+                    function: function.into(),
+                    file: file.into(),
+                    line: String::new(),
+                },
+                "/elsewhere/",
+            )
+        };
+        assert_eq!(
+            r("harness/src/pass.rs", "harness::pass::run").as_deref(),
+            Some("crates/harness/src/pass.rs")
+        );
+        assert_eq!(
+            r("src/lib.rs", "acmatch::x").as_deref(),
+            Some("crates/acmatch/src/lib.rs")
+        );
+        assert_eq!(
+            r("src/lib.rs", "<harness::y as z>::w").as_deref(),
+            Some("crates/harness/src/lib.rs")
+        );
+        assert_eq!(
+            r("main/examples/custom.rs", "custom::f").as_deref(),
+            Some("examples/custom.rs")
+        );
+        assert_eq!(
+            r("src/fmt/num.rs", "<u64 as core::fmt::Display>::fmt"),
+            None
+        );
     }
 
     #[test]
