@@ -34,6 +34,11 @@ enum Command {
     /// Every pass for every scenario: flamegraphs, allocation sites,
     /// summary.json and index.html (the default command)
     Profile(ProfileArgs),
+    /// Exact allocations per call of every scenario against a committed
+    /// baseline; exit 1 on any increase
+    Check(CheckArgs),
+    /// Two runs side by side: time with its spread, allocations exact
+    Diff(DiffArgs),
     /// Match a workload with one variant: `start end pattern_id` lines
     Match(MatchArgs),
     /// List variants and workloads
@@ -95,6 +100,24 @@ struct ProfileArgs {
 }
 
 #[derive(Args, Debug)]
+struct CheckArgs {
+    /// The baseline file
+    #[arg(long, default_value = "profiles/baseline.json", value_name = "FILE")]
+    baseline: PathBuf,
+    /// Rewrite the baseline from this measurement
+    #[arg(long)]
+    bless: bool,
+}
+
+#[derive(Args, Debug)]
+struct DiffArgs {
+    /// The older run's summary.json
+    old: PathBuf,
+    /// The newer run's summary.json
+    new: PathBuf,
+}
+
+#[derive(Args, Debug)]
 struct MatchArgs {
     #[command(flatten)]
     input: InputArgs,
@@ -127,6 +150,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         None => profile(&cli.profile),
         Some(Command::Profile(args)) => profile(&args),
+        Some(Command::Check(args)) => {
+            let opts = harness::gate::CheckOptions {
+                baseline: args.baseline.clone(),
+                bless: args.bless,
+                ..Default::default()
+            };
+            let (scenarios, info) = commands::gate_scenarios()?;
+            let outcome = harness::gate::check(&scenarios, info, &opts)?;
+            print!("{}", harness::gate::check_report(&outcome, &args.baseline));
+            Ok(if outcome.failed() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Some(Command::Diff(args)) => {
+            print!("{}", harness::gate::diff(&args.old, &args.new)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Match(args)) => {
             let opts = MatchOptions {
                 input: args.input.choice(),

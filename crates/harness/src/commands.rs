@@ -221,3 +221,19 @@ pub fn profile(cmd: &ProfileCommand) -> Result<crate::profile::RunOutcome, Harne
     let (scenarios, info) = scenarios(&cmd.input, &cmd.variants, cmd.chunk)?;
     crate::profile::run(&scenarios, info, &cmd.run)
 }
+
+/// The scenarios the gate measures: every variant on the default workload
+/// (`synthetic-en`, generated, so the same on every machine) in
+/// [`acmatch::DEFAULT_CHUNK`] calls.
+///
+/// # Errors
+///
+/// The workload's (none for a generated one, in practice).
+///
+/// # Allocation
+///
+/// The workload and the scenarios.
+pub fn gate_scenarios(
+) -> Result<(Vec<crate::scenario::Scenario>, crate::summary::WorkloadInfo), HarnessError> {
+    scenarios(&WorkloadChoice::default(), &[], acmatch::DEFAULT_CHUNK)
+}

@@ -22,6 +22,7 @@ pub mod atomic;
 pub mod commands;
 mod error;
 pub mod flame;
+pub mod gate;
 pub mod index;
 pub mod pass;
 pub mod profile;

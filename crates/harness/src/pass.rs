@@ -26,8 +26,9 @@ pub const ENV_DIR: &str = "ESCAPE_LAB_CHILD_DIR";
 /// Environment variable holding the pass settings as JSON.
 pub const ENV_SETTINGS: &str = "ESCAPE_LAB_CHILD_SETTINGS";
 /// Fault injection, for seeing (and testing) how a run survives a broken
-/// scenario: `SCENARIO:KIND`, KIND one of `panic`, `abort`, `hang`, `error`,
-/// applied in every pass of that scenario, after its setup.
+/// scenario and that the gate catches a regression: `SCENARIO:KIND`, KIND
+/// one of `panic`, `abort`, `hang`, `error` (after the setup, in every pass
+/// of that scenario) or `alloc` (one extra 8-byte allocation in every call).
 pub const ENV_FAULT: &str = "ESCAPE_LAB_FAULT";
 
 /// Calls the `heap` pass makes in `--quick` mode at most: dhat's backtraces
@@ -194,8 +195,7 @@ pub fn run_child(req: &Request, scenarios: &[Scenario]) -> ! {
 }
 
 fn run_pass(req: &Request, s: &Scenario) -> Result<PassResult, String> {
-    let mut call = s.setup()?;
-    inject_fault(s.name())?;
+    let mut call = inject_fault(s.name(), s.setup()?)?;
     let mut calls_made = 0u64;
     let cycle = s.calls_per_cycle();
     // Warm-up: one whole cycle, so buffers that grow reach their steady size
@@ -208,10 +208,11 @@ fn run_pass(req: &Request, s: &Scenario) -> Result<PassResult, String> {
     }
 }
 
-/// Does what `ESCAPE_LAB_FAULT` asks for this scenario, if anything.
-fn inject_fault(scenario: &str) -> Result<(), String> {
+/// Does what `ESCAPE_LAB_FAULT` asks for this scenario, if anything, and
+/// returns the call (wrapped, for `alloc`).
+fn inject_fault(scenario: &str, mut call: Call) -> Result<Call, String> {
     let Ok(spec) = std::env::var(ENV_FAULT) else {
-        return Ok(());
+        return Ok(call);
     };
     match spec.split_once(':') {
         Some((name, kind)) if name == scenario => match kind {
@@ -224,11 +225,15 @@ fn inject_fault(scenario: &str) -> Result<(), String> {
                 std::thread::sleep(Duration::from_secs(1));
             },
             "error" => Err(format!("injected fault: error in scenario {scenario}")),
+            "alloc" => Ok(Box::new(move || {
+                std::hint::black_box(Box::new(std::hint::black_box(0u64)));
+                call()
+            })),
             other => Err(format!(
-                "{ENV_FAULT}: unknown fault kind {other:?} (panic, abort, hang, error)"
+                "{ENV_FAULT}: unknown fault kind {other:?} (panic, abort, hang, error, alloc)"
             )),
         },
-        _ => Ok(()),
+        _ => Ok(call),
     }
 }
 

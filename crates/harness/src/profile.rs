@@ -185,7 +185,7 @@ fn progress_bar(show: bool, len: usize) -> indicatif::ProgressBar {
 
 /// Runs one pass of one scenario in a child and returns its result, or why
 /// it failed (with the tail of the child's stderr).
-fn spawn_pass(
+pub(crate) fn spawn_pass(
     p: Pass,
     s: &Scenario,
     dir: &Path,
