@@ -41,7 +41,7 @@ enum Command {
     Diff(DiffArgs),
     /// Match a workload with one variant: `start end pattern_id` lines
     Match(MatchArgs),
-    /// List variants and workloads
+    /// List variants, case studies and workloads
     List,
 }
 
@@ -82,6 +82,9 @@ struct ProfileArgs {
     /// Bytes per match call; 0 for the whole haystack in one call
     #[arg(long, default_value_t = acmatch::DEFAULT_CHUNK, value_name = "BYTES")]
     chunk: usize,
+    /// Also run the article's other escape cases (see `escape-lab list`)
+    #[arg(long)]
+    cases: bool,
     /// Run folder [default: profiles/run-<UTC date-time>]
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -191,6 +194,7 @@ fn profile(args: &ProfileArgs) -> Result<ExitCode> {
         input: args.input.choice(),
         variants: args.variants.clone(),
         chunk: args.chunk,
+        cases: args.cases,
         run: ProfileOptions {
             out: args
                 .out

@@ -44,8 +44,14 @@ fn one_more_allocation_per_call_fails_naming_scenario_and_site() {
     let o = check(&committed_baseline(), Some("fixed:alloc"));
     let t = text(&o);
     assert_eq!(o.status.code(), Some(1), "{t}");
-    assert!(t.contains("regression in fixed: 0 -> 1 allocs/call, 0 -> 8 B/call"), "{t}");
-    assert!(t.contains("top allocation site now: crates/harness/src/pass.rs:"), "{t}");
+    assert!(
+        t.contains("regression in fixed: 0 -> 1 allocs/call, 0 -> 8 B/call"),
+        "{t}"
+    );
+    assert!(
+        t.contains("top allocation site now: crates/harness/src/pass.rs:"),
+        "{t}"
+    );
     assert!(t.contains("check failed"), "{t}");
 }
 
@@ -59,7 +65,10 @@ fn a_damaged_baseline_is_exit_2_with_the_reason() {
     let o = check(&truncated, None);
     assert_eq!(o.status.code(), Some(2));
     let t = text(&o);
-    assert!(t.contains("truncated.json") && t.contains("not valid JSON"), "{t}");
+    assert!(
+        t.contains("truncated.json") && t.contains("not valid JSON"),
+        "{t}"
+    );
 
     let missing = dir.path().join("missing.json");
     let o = check(&missing, None);
@@ -67,11 +76,23 @@ fn a_damaged_baseline_is_exit_2_with_the_reason() {
     assert!(text(&o).contains("cannot read"), "{}", text(&o));
 
     let renamed = dir.path().join("renamed.json");
-    std::fs::write(&renamed, good.replace("\"name\": \"reuse\"", "\"name\": \"reused\"")).unwrap();
+    std::fs::write(
+        &renamed,
+        good.replace("\"name\": \"reuse\"", "\"name\": \"reused\""),
+    )
+    .unwrap();
     let o = check(&renamed, None);
-    assert_eq!(o.status.code(), Some(1), "a scenario missing from the baseline fails");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a scenario missing from the baseline fails"
+    );
     let t = text(&o);
-    assert!(t.contains("reuse is not in the baseline") && t.contains("reused is in the baseline but no longer measured"), "{t}");
+    assert!(
+        t.contains("reuse is not in the baseline")
+            && t.contains("reused is in the baseline but no longer measured"),
+        "{t}"
+    );
 }
 
 #[test]

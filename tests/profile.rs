@@ -31,7 +31,7 @@ fn small_workload(dir: &Path) -> (PathBuf, PathBuf) {
             .map(|_| syllables[(next() % syllables.len() as u64) as usize])
             .collect()
     };
-    let mut patterns: Vec<String> = (0..300).map(|i| word(i)).collect();
+    let mut patterns: Vec<String> = (0..300).map(&mut word).collect();
     patterns.sort();
     patterns.dedup();
     let mut text = String::new();

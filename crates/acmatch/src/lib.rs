@@ -34,7 +34,7 @@
 //! # Example
 //!
 //! ```
-//! use acmatch::{chunks, Automaton, Cursor, Variant};
+//! use acmatch::{chunks, Automaton, Cursor, Matcher, Variant};
 //!
 //! let ac = Automaton::new(["she", "he", "her", "hers"]).unwrap();
 //! for variant in Variant::ALL {

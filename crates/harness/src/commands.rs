@@ -147,15 +147,23 @@ pub fn list(out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
+        "case studies (profile --cases; scenarios named <case>.<form>):"
+    )?;
+    for case in cases::all() {
+        writeln!(out, "  {:<12} {}", case.name, case.title)?;
+        writeln!(out, "  {:<12}   Go:   {}", "", case.go)?;
+        writeln!(out, "  {:<12}   Rust: {}", "", case.rust)?;
+        for form in case.forms {
+            let name = format!("{}.{}", case.name, form.name);
+            writeln!(out, "  {:<12}   - {name}: {}", "", form.description)?;
+        }
+    }
+    writeln!(
+        out,
         "workloads (--workload NAME, or --patterns FILE --haystack FILE):"
     )?;
     for b in Builtin::ALL {
-        let default = if b == Builtin::DEFAULT {
-            " (default)"
-        } else {
-            ""
-        };
-        writeln!(out, "  {:<12} {}{default}", b.name(), b.description())?;
+        writeln!(out, "  {:<12} {}", b.name(), b.description())?;
     }
     Ok(())
 }
@@ -169,6 +177,8 @@ pub struct ProfileCommand {
     pub variants: Vec<Variant>,
     /// Bytes per call, 0 for the whole haystack. Default: 2,048.
     pub chunk: usize,
+    /// Also run every case study (`<case>.<form>`). Default: false.
+    pub cases: bool,
     /// The run's options.
     pub run: crate::profile::ProfileOptions,
 }
@@ -218,13 +228,16 @@ pub fn scenarios(
 ///
 /// Freely.
 pub fn profile(cmd: &ProfileCommand) -> Result<crate::profile::RunOutcome, HarnessError> {
-    let (scenarios, info) = scenarios(&cmd.input, &cmd.variants, cmd.chunk)?;
+    let (mut scenarios, info) = scenarios(&cmd.input, &cmd.variants, cmd.chunk)?;
+    if cmd.cases {
+        scenarios.extend(crate::scenario::case_scenarios());
+    }
     crate::profile::run(&scenarios, info, &cmd.run)
 }
 
 /// The scenarios the gate measures: every variant on the default workload
 /// (`synthetic-en`, generated, so the same on every machine) in
-/// [`acmatch::DEFAULT_CHUNK`] calls.
+/// [`acmatch::DEFAULT_CHUNK`] calls, and every case study.
 ///
 /// # Errors
 ///
@@ -235,5 +248,7 @@ pub fn profile(cmd: &ProfileCommand) -> Result<crate::profile::RunOutcome, Harne
 /// The workload and the scenarios.
 pub fn gate_scenarios(
 ) -> Result<(Vec<crate::scenario::Scenario>, crate::summary::WorkloadInfo), HarnessError> {
-    scenarios(&WorkloadChoice::default(), &[], acmatch::DEFAULT_CHUNK)
+    let (mut scenarios, info) = scenarios(&WorkloadChoice::default(), &[], acmatch::DEFAULT_CHUNK)?;
+    scenarios.extend(crate::scenario::case_scenarios());
+    Ok((scenarios, info))
 }

@@ -170,7 +170,8 @@ pub fn compare(baseline: &Baseline, now: &[Result<BaselineEntry, (String, String
 /// Whether a check with these rows fails (exit 1).
 #[must_use]
 pub fn fails(rows: &[Row]) -> bool {
-    rows.iter().any(|r| !matches!(r.verdict, Verdict::Same | Verdict::Better))
+    rows.iter()
+        .any(|r| !matches!(r.verdict, Verdict::Same | Verdict::Better))
 }
 
 /// Reads and validates a baseline.
@@ -192,7 +193,10 @@ pub fn read_baseline(path: &Path) -> Result<Baseline, HarnessError> {
             "not valid JSON ({e}); a truncated or hand-edited file? Restore it from git or run `escape-lab check --bless`"
         ))
     })?;
-    match value.get("schema_version").and_then(serde_json::Value::as_u64) {
+    match value
+        .get("schema_version")
+        .and_then(serde_json::Value::as_u64)
+    {
         Some(v) if v == u64::from(BASELINE_VERSION) => {}
         Some(v) => {
             return Err(bad(format!(
@@ -316,12 +320,14 @@ pub fn check(
             workload,
             scenarios: measured.into_iter().flatten().collect(),
         };
-        let mut json = serde_json::to_vec_pretty(&b).map_err(|e| HarnessError::output(&opts.baseline, e))?;
+        let mut json =
+            serde_json::to_vec_pretty(&b).map_err(|e| HarnessError::output(&opts.baseline, e))?;
         json.push(b'\n');
         if let Some(dir) = opts.baseline.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| HarnessError::output(dir, e))?;
         }
-        atomic::write(&opts.baseline, &json).map_err(|e| HarnessError::output(&opts.baseline, e))?;
+        atomic::write(&opts.baseline, &json)
+            .map_err(|e| HarnessError::output(&opts.baseline, e))?;
         let rows = compare(&b, &b.scenarios.iter().cloned().map(Ok).collect::<Vec<_>>());
         return Ok(CheckOutcome {
             rows,
@@ -502,20 +508,32 @@ fn diff_table(a: &Summary, b: &Summary) -> String {
     }
     out.push_str(&format!(
         "{:<28} {:>18} {:>18} {:>8}   {:>14} {:>14} {:>9}\n",
-        "scenario", "old time/call", "new time/call", "delta", "old allocs/call", "new allocs/call", "delta"
+        "scenario",
+        "old time/call",
+        "new time/call",
+        "delta",
+        "old allocs/call",
+        "new allocs/call",
+        "delta"
     ));
     let time = |s: Option<&ScenarioSummary>| -> (String, Option<f64>) {
         match s.and_then(|s| s.ns_per_call.as_ref()) {
             Some(t) if t.median > 0.0 => {
                 let spread = (t.max - t.min) / 2.0 / t.median * 100.0;
-                (format!("{} ±{spread:.0}%", fmt_ns(t.median)), Some(t.median))
+                (
+                    format!("{} ±{spread:.0}%", fmt_ns(t.median)),
+                    Some(t.median),
+                )
             }
             _ => ("-".into(), None),
         }
     };
     let allocs = |s: Option<&ScenarioSummary>| -> (String, Option<(u64, u64)>) {
         match s {
-            Some(s) if s.calls > 0 => (per_call(s.allocs_total, s.calls), Some((s.allocs_total, s.calls))),
+            Some(s) if s.calls > 0 => (
+                per_call(s.allocs_total, s.calls),
+                Some((s.allocs_total, s.calls)),
+            ),
             _ => ("-".into(), None),
         }
     };
@@ -595,7 +613,13 @@ mod tests {
     #[test]
     fn one_extra_allocation_per_call_is_a_regression() {
         let b = base(vec![e("fixed", 512, 0, 0), e("boxed", 512, 1000, 8000)]);
-        let rows = compare(&b, &[Ok(e("fixed", 512, 512, 4096)), Ok(e("boxed", 512, 1000, 8000))]);
+        let rows = compare(
+            &b,
+            &[
+                Ok(e("fixed", 512, 512, 4096)),
+                Ok(e("boxed", 512, 1000, 8000)),
+            ],
+        );
         assert_eq!(rows[0].verdict, Verdict::Worse);
         assert_eq!(rows[1].verdict, Verdict::Same);
         assert!(fails(&rows));
@@ -620,7 +644,10 @@ mod tests {
         assert_eq!(outcome.rows[0].verdict, Verdict::Better);
         assert!(!outcome.failed());
         let text = check_report(&outcome, Path::new("b.json"));
-        assert!(text.contains("allocates less") && text.contains("check passed"), "{text}");
+        assert!(
+            text.contains("allocates less") && text.contains("check passed"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -628,8 +655,14 @@ mod tests {
         // 1,000 over 512 calls is exactly 1,953.125 per 1,000 calls: the
         // same per call as 2,000 over 1,024, and less than 1,001 over 512.
         let b = base(vec![e("boxed", 512, 1000, 0)]);
-        assert_eq!(compare(&b, &[Ok(e("boxed", 1024, 2000, 0))])[0].verdict, Verdict::Same);
-        assert_eq!(compare(&b, &[Ok(e("boxed", 1024, 2001, 0))])[0].verdict, Verdict::Worse);
+        assert_eq!(
+            compare(&b, &[Ok(e("boxed", 1024, 2000, 0))])[0].verdict,
+            Verdict::Same
+        );
+        assert_eq!(
+            compare(&b, &[Ok(e("boxed", 1024, 2001, 0))])[0].verdict,
+            Verdict::Worse
+        );
     }
 
     #[test]
@@ -659,11 +692,17 @@ mod tests {
         let err = read_baseline(&p).unwrap_err().to_string();
         assert!(err.contains("invalid type"), "{err}");
 
-        std::fs::write(&p, good.replace("\"schema_version\": 1", "\"schema_version\": 9")).unwrap();
+        std::fs::write(
+            &p,
+            good.replace("\"schema_version\": 1", "\"schema_version\": 9"),
+        )
+        .unwrap();
         let err = read_baseline(&p).unwrap_err().to_string();
         assert!(err.contains("schema_version 9"), "{err}");
 
-        let err = read_baseline(&dir.path().join("none.json")).unwrap_err().to_string();
+        let err = read_baseline(&dir.path().join("none.json"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("cannot read"), "{err}");
     }
 }

@@ -34,5 +34,6 @@ pub use error::HarnessError;
 
 // The crates below the harness, for binaries that depend on it alone.
 pub use acmatch;
+pub use cases;
 pub use countalloc;
 pub use workload;

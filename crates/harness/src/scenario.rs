@@ -268,3 +268,28 @@ fn variant_call(
         Ok(n as u64)
     })
 }
+
+/// One scenario per form of every case study of [`cases`], named
+/// `<case>.<form>`: one call per cycle, no input bytes.
+///
+/// # Allocation
+///
+/// The scenarios.
+#[must_use]
+pub fn case_scenarios() -> Vec<Scenario> {
+    cases::all()
+        .iter()
+        .flat_map(|case| {
+            case.forms.iter().map(move |form| {
+                let setup = form.setup;
+                Scenario::new(format!("{}.{}", case.name, form.name), move || {
+                    let mut call = setup();
+                    Ok(move || Ok(call()))
+                })
+                .kind(Kind::Case)
+                .describe(format!("{}: {}", case.title, form.description))
+                .cycle(1, 0)
+            })
+        })
+        .collect()
+}
