@@ -431,13 +431,13 @@ pub fn open(path: &Path) {
     }
 }
 
-/// The closing table: scenario, MB/s, allocations and bytes per call, peak
-/// live bytes.
+/// The closing table: scenario, MB/s, matches, allocations and bytes per
+/// call, peak live bytes.
 #[must_use]
 pub fn table(summary: &Summary) -> String {
     let mut out = format!(
-        "{:<28} {:>9} {:>12} {:>14} {:>12}  {}\n",
-        "scenario", "MB/s", "allocs/call", "B/call", "peak live B", "status"
+        "{:<28} {:>9} {:>13} {:>12} {:>14} {:>12}  {}\n",
+        "scenario", "MB/s", "matches/call", "allocs/call", "B/call", "peak live B", "status"
     );
     for s in &summary.scenarios {
         let mbs = s.mb_per_s.map_or("-".into(), |v| format!("{v:.1}"));
@@ -445,10 +445,16 @@ pub fn table(summary: &Summary) -> String {
             None => "ok".to_string(),
             Some(e) => format!("FAILED: {}", e.lines().next().unwrap_or("")),
         };
+        let matches = if s.kind == crate::scenario::Kind::Variant {
+            format!("{:.1}", s.matches_per_call)
+        } else {
+            "-".to_string()
+        };
         out.push_str(&format!(
-            "{:<28} {:>9} {:>12} {:>14} {:>12}  {}\n",
+            "{:<28} {:>9} {:>13} {:>12} {:>14} {:>12}  {}\n",
             s.name,
             mbs,
+            matches,
             sites::per_call(s.allocs_total, s.calls),
             sites::per_call(s.bytes_allocated_total, s.calls),
             sites::group(s.peak_live_bytes),
