@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use acmatch::{Automaton, Cursor};
+use acmatch::{Automaton, Cursor, Matcher};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -106,6 +106,31 @@ fn compare(lang: &str, patterns: &[Vec<u8>], text: &[u8], runs: usize) {
         })
     });
     let ours = row("acmatch callback", build, ac.heap_bytes(), tm, n);
+    for variant in [
+        acmatch::Variant::Fixed,
+        acmatch::Variant::Reuse,
+        acmatch::Variant::Callback,
+    ] {
+        let mut m = variant.matcher();
+        let (tm, n) = time(runs, || {
+            let mut cursor = Cursor::new();
+            acmatch::chunks(text, acmatch::DEFAULT_CHUNK)
+                .map(|piece| {
+                    m.find_chunk(&ac, &mut cursor, piece, |x| {
+                        black_box(x);
+                    })
+                    .unwrap()
+                })
+                .sum()
+        });
+        row(
+            &format!("acmatch {variant}, 2,048-byte calls"),
+            build,
+            ac.heap_bytes(),
+            tm,
+            n,
+        );
+    }
     println!(
         "  (trie states {}, symbols {}, charwise {})",
         ac.state_count(),

@@ -21,9 +21,9 @@
 //! every pattern is reported, overlapping and nested, as a [`Match`] with
 //! half-open byte offsets, ordered by end and, at one end, longest first.
 //! Matching is two-phase, as in the original: the scan loop records a [`Hit`]
-//! (end offset and automaton state) at every byte where some pattern ends;
-//! each hit then expands into *tokens* (matches) through the state's output
-//! chain. `callback` does both phases in one go; the buffered variants keep
+//! (end offset, the longest pattern ending there, and the state's output
+//! link) at every byte where some pattern ends; each hit then expands into
+//! *tokens* (matches) by following that output link. `callback` does both phases in one go; the buffered variants keep
 //! them apart, as the original did.
 //!
 //! A haystack is matched in calls on consecutive *chunks* (see [`chunks`]).
@@ -83,8 +83,11 @@ pub struct Match {
     pub end: usize,
 }
 
-/// What the scan loop records: an offset where at least one pattern ends and
-/// the automaton state there, whose output chain holds those patterns.
+/// What the scan loop records: an offset where at least one pattern ends,
+/// with the first (longest) of those patterns and the state's output link to
+/// the rest: the original's `matchAt` (end and state), with the state's first
+/// output read while scanning rather than in the second phase, where the
+/// load would no longer overlap with anything.
 ///
 /// # Allocation
 ///
@@ -92,7 +95,11 @@ pub struct Match {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hit {
     pub(crate) end: usize,
-    pub(crate) state: u32,
+    /// The first (longest) pattern ending here, its length, and the next
+    /// entry of the output chain.
+    pub(crate) pattern: u32,
+    pub(crate) len: u32,
+    pub(crate) next: u32,
 }
 
 impl Hit {

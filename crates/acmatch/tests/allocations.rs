@@ -14,7 +14,10 @@ use acmatch::variant::{boxed, callback, dyn_buffer::DynBuffer, fixed::Fixed, reu
 use acmatch::{chunks, find_all, Automaton, Cursor, Match, Matcher, Variant};
 use countalloc::{measure, Counts};
 
-const HIT_BYTES: u64 = 16;
+/// A `Hit` is the end offset and the first token's pattern, length and
+/// output link; a `Match` is pattern, start and end. Asserted below, so a
+/// change of layout shows up as what it is.
+const HIT_BYTES: u64 = 24;
 const TOKEN_BYTES: u64 = 24;
 const POINTER_BYTES: u64 = 8;
 
@@ -62,6 +65,12 @@ fn chunk_expectations(ac: &Automaton, text: &[u8], chunk: usize) -> Vec<(Vec<u8>
             (piece.to_vec(), want)
         })
         .collect()
+}
+
+#[test]
+fn hits_and_tokens_have_the_sizes_the_counts_assume() {
+    assert_eq!(std::mem::size_of::<acmatch::Hit>() as u64, HIT_BYTES);
+    assert_eq!(std::mem::size_of::<Match>() as u64, TOKEN_BYTES);
 }
 
 #[test]

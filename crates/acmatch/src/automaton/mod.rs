@@ -249,11 +249,9 @@ impl Automaton {
         let offset = cursor.offset;
         for (i, &byte) in chunk.iter().enumerate() {
             s = self.step(s, self.alphabet.byte_codes[byte as usize]);
-            if self.has_output(s) {
-                on_hit(Hit {
-                    end: offset + i + 1,
-                    state: s,
-                })?;
+            let out = self.output_of(s);
+            if out != 0 {
+                on_hit(self.hit(offset + i + 1, out))?;
             }
         }
         cursor.state = s;
@@ -283,11 +281,9 @@ impl Automaton {
                     i = len - pending_len;
                     pending_len = 0;
                     s = self.step(s, self.alphabet.cp_code(cp));
-                    if self.has_output(s) {
-                        on_hit(Hit {
-                            end: offset + i,
-                            state: s,
-                        })?;
+                    let out = self.output_of(s);
+                    if out != 0 {
+                        on_hit(self.hit(offset + i, out))?;
                     }
                 }
                 Decoded::Incomplete => {
@@ -309,6 +305,11 @@ impl Automaton {
             let code = if byte < 0x80 {
                 i += 1;
                 self.alphabet.byte_codes[byte as usize]
+            } else if let Some(cp) = three_byte_fast(chunk, i) {
+                // Most CJK text: a three-byte character whose lead byte needs
+                // no special range check (see `three_byte_fast`).
+                i += 3;
+                self.alphabet.cp_code(cp)
             } else {
                 match decode_multi(&chunk[i..]) {
                     Decoded::Char { cp, len } => {
@@ -327,11 +328,9 @@ impl Automaton {
                 }
             };
             s = self.step(s, code);
-            if self.has_output(s) {
-                on_hit(Hit {
-                    end: offset + i,
-                    state: s,
-                })?;
+            let out = self.output_of(s);
+            if out != 0 {
+                on_hit(self.hit(offset + i, out))?;
             }
         }
         cursor.state = s;
@@ -341,12 +340,13 @@ impl Automaton {
         Ok(())
     }
 
-    /// Whether patterns end at state `s`. Requires `s < states.len()`.
+    /// The head of state `s`'s output chain: 0 when no pattern ends there.
+    /// Requires `s < states.len()`.
     #[inline(always)]
-    fn has_output(&self, s: u32) -> bool {
+    fn output_of(&self, s: u32) -> u32 {
         // SAFETY: every state index the scan loops hold is < states.len():
         // `start_state` checks the cursor's, and `step` returns valid slots.
-        unsafe { self.states.get_unchecked(s as usize) }.out != 0
+        unsafe { self.states.get_unchecked(s as usize) }.out
     }
 
     /// The transition from `s` on `code`, following failure links; the dead
@@ -378,15 +378,38 @@ impl Automaton {
         }
     }
 
+    /// A hit at `end` for the output chain starting at entry `out` (non-zero),
+    /// carrying that first entry: loading it here, while the scan goes on,
+    /// overlaps the load with the scan, as `callback`'s immediate expansion
+    /// does; the buffered variants' second phase then starts from data it
+    /// already holds.
+    #[inline(always)]
+    fn hit(&self, end: usize, out: u32) -> Hit {
+        let first = self.outputs[out as usize];
+        Hit {
+            end,
+            pattern: first.pattern,
+            len: first.len,
+            next: first.next,
+        }
+    }
+
     /// Expands a hit into its tokens, longest pattern first, by following the
-    /// state's output chain; stops at the first error.
+    /// output chain it recorded; stops at the first error. Reads only the
+    /// outputs array, not the state: by the second phase of a buffered
+    /// variant, the state's record may have left the cache.
     #[inline(always)]
     pub(crate) fn expand<E>(
         &self,
         hit: Hit,
         mut on_match: impl FnMut(Match) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut o = self.states[hit.state as usize].out;
+        on_match(Match {
+            pattern: hit.pattern,
+            start: hit.end - hit.len as usize,
+            end: hit.end,
+        })?;
+        let mut o = hit.next;
         while o != 0 {
             let entry = self.outputs[o as usize];
             on_match(Match {
@@ -411,9 +434,47 @@ impl Automaton {
     }
 }
 
+/// The code point of the three-byte character at `chunk[i]`, when its lead
+/// byte is E1..=EC or EE..=EF (whose first continuation byte may be any of
+/// 80..=BF, so checking `10xxxxxx` on both continuation bytes is the whole
+/// validation) and all three bytes are in the chunk; `None` sends the caller
+/// to the general decoder, which handles everything else.
+#[inline(always)]
+fn three_byte_fast(chunk: &[u8], i: usize) -> Option<u32> {
+    let [b0, b1, b2] = *chunk.get(i..i + 3)? else {
+        return None;
+    };
+    let plain_lead = matches!(b0, 0xE1..=0xEC | 0xEE..=0xEF);
+    if plain_lead && b1 & 0xC0 == 0x80 && b2 & 0xC0 == 0x80 {
+        Some((u32::from(b0) & 0x0F) << 12 | (u32::from(b1) & 0x3F) << 6 | (u32::from(b2) & 0x3F))
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_path_agrees_with_the_decoder() {
+        for b0 in 0xE0..=0xEFu8 {
+            for b1 in [0x7F, 0x80, 0x9F, 0xA0, 0xBF, 0xC0] {
+                for b2 in [0x7F, 0x80, 0xBF, 0xC0] {
+                    let bytes = [b0, b1, b2];
+                    if let Some(cp) = three_byte_fast(&bytes, 0) {
+                        assert_eq!(
+                            decode_multi(&bytes),
+                            Decoded::Char { cp, len: 3 },
+                            "{bytes:x?}"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(three_byte_fast("中".as_bytes(), 0), Some('中' as u32));
+        assert_eq!(three_byte_fast(&"中".as_bytes()[..2], 0), None);
+    }
 
     #[test]
     fn state_is_sixteen_bytes() {

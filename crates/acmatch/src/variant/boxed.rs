@@ -19,7 +19,7 @@ use crate::{Automaton, Cursor, Hit, Match, MatchError, Matcher};
 ///
 /// # Allocation
 ///
-/// Per call: one `Box<Hit>` (16 bytes) per hit and one `Box<Match>`
+/// Per call: one `Box<Hit>` (24 bytes) per hit and one `Box<Match>`
 /// (24 bytes) per token, plus the growth of two `Vec`s of pointers that start
 /// empty (capacity 4, then doubling). The returned `Vec` is the caller's to
 /// drop.

@@ -94,7 +94,7 @@ impl BufferOp for FixedBuffer {
 /// # Allocation
 ///
 /// At construction, the two buffers' storage. Per call, one `Box<dyn Any>`
-/// per hit (16 bytes) and one per token (24 bytes); each call first frees the
+/// per hit (24 bytes) and one per token (24 bytes); each call first frees the
 /// previous call's boxes.
 #[derive(Debug)]
 pub struct DynBuffer {

@@ -15,17 +15,19 @@
 
 use crate::{Automaton, Cursor, Hit, Match, MatchError, Matcher};
 
-/// The `fixed` variant's two buffers.
+/// The `fixed` variant's two buffers, with their fill counts: Go's
+/// `mbuf { token []MatchToken; at []matchAt; ti, ai int }`.
 ///
 /// # Allocation
 ///
-/// Two buffers at construction (`capacity` × 16 bytes of hits, `capacity` ×
+/// Two buffers at construction (`capacity` × 24 bytes of hits, `capacity` ×
 /// 24 bytes of tokens); never while matching.
 #[derive(Clone, Debug)]
 pub struct Fixed {
-    hits: Vec<Hit>,
-    tokens: Vec<Match>,
-    capacity: usize,
+    hits: Box<[Hit]>,
+    tokens: Box<[Match]>,
+    /// Tokens filled by the last successful call.
+    filled: usize,
 }
 
 impl Fixed {
@@ -37,17 +39,28 @@ impl Fixed {
     /// The two buffers, once.
     #[must_use]
     pub fn new(capacity: usize) -> Fixed {
+        let hit = Hit {
+            end: 0,
+            pattern: 0,
+            len: 0,
+            next: 0,
+        };
+        let token = Match {
+            pattern: 0,
+            start: 0,
+            end: 0,
+        };
         Fixed {
-            hits: Vec::with_capacity(capacity),
-            tokens: Vec::with_capacity(capacity),
-            capacity,
+            hits: vec![hit; capacity].into_boxed_slice(),
+            tokens: vec![token; capacity].into_boxed_slice(),
+            filled: 0,
         }
     }
 
     /// Entries each buffer holds.
     #[must_use]
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.hits.len()
     }
 
     /// Matches one chunk and returns its matches in report order.
@@ -67,36 +80,41 @@ impl Fixed {
         cursor: &mut Cursor,
         chunk: &[u8],
     ) -> Result<&[Match], MatchError> {
-        self.hits.clear();
-        self.tokens.clear();
-        let capacity = self.capacity;
+        self.filled = 0;
         let mut local = *cursor;
-        let hits = &mut self.hits;
+        // Fill counts live in locals, not behind `&mut self`, so the scan
+        // loop keeps them in registers.
+        let hits = &mut *self.hits;
+        let mut n_hits = 0;
         ac.scan(&mut local, chunk, |hit| {
-            if hits.len() == capacity {
+            let Some(slot) = hits.get_mut(n_hits) else {
                 return Err(MatchError::BufferFull {
                     buffer: "hits",
-                    capacity,
+                    capacity: hits.len(),
                 });
-            }
-            hits.push(hit);
+            };
+            *slot = hit;
+            n_hits += 1;
             Ok(())
         })?;
-        let tokens = &mut self.tokens;
-        for &hit in &self.hits {
+        let tokens = &mut *self.tokens;
+        let mut n_tokens = 0;
+        for &hit in &self.hits[..n_hits] {
             ac.expand(hit, |m| {
-                if tokens.len() == capacity {
+                let Some(slot) = tokens.get_mut(n_tokens) else {
                     return Err(MatchError::BufferFull {
                         buffer: "tokens",
-                        capacity,
+                        capacity: tokens.len(),
                     });
-                }
-                tokens.push(m);
+                };
+                *slot = m;
+                n_tokens += 1;
                 Ok(())
             })?;
         }
         *cursor = local;
-        Ok(&self.tokens)
+        self.filled = n_tokens;
+        Ok(&self.tokens[..n_tokens])
     }
 }
 
