@@ -1,0 +1,82 @@
+//! A criterion [`Profiler`] that writes a CPU flamegraph of each benchmark
+//! under `cargo bench -- --profile-time N`.
+//!
+//! pprof's own `criterion` integration is pinned to criterion 0.5 and its
+//! flamegraphs to inferno 0.11 (DESIGN.md, "Known traps"), so this one goes
+//! through `harness::flame`, as the harness's CPU pass does: the SVGs look
+//! the same, sampling is capped at the kernel's 250 Hz, and `malloc`/`free`
+//! are not blocklisted.
+
+use std::path::Path;
+
+use criterion::profiler::Profiler;
+use harness::flame;
+
+/// Samples with pprof while criterion profiles one benchmark, then writes
+/// `flamegraph.svg` and `profile.pb.gz` (readable by `go tool pprof`) into
+/// the directory criterion gives, `<criterion home>/<group>/<id>/profile/`.
+///
+/// Failures are printed, not panicked on: a missing flamegraph should not
+/// stop a long run.
+pub struct FlameProfiler {
+    frequency_hz: i32,
+    guard: Option<pprof::ProfilerGuard<'static>>,
+}
+
+impl FlameProfiler {
+    /// A profiler sampling at `frequency_hz` (clamped to 250 Hz by
+    /// [`flame::start_cpu_profiler`]).
+    pub fn new(frequency_hz: i32) -> FlameProfiler {
+        FlameProfiler {
+            frequency_hz,
+            guard: None,
+        }
+    }
+}
+
+impl Profiler for FlameProfiler {
+    fn start_profiling(&mut self, benchmark_id: &str, _benchmark_dir: &Path) {
+        match flame::start_cpu_profiler(self.frequency_hz) {
+            Ok(guard) => self.guard = Some(guard),
+            Err(e) => eprintln!(
+                "warning: no flamegraph for {benchmark_id}: {}",
+                super::error_chain(&e)
+            ),
+        }
+    }
+
+    fn stop_profiling(&mut self, benchmark_id: &str, benchmark_dir: &Path) {
+        let Some(guard) = self.guard.take() else {
+            return;
+        };
+        let report = guard.report().build();
+        drop(guard);
+        let written = report
+            .map_err(|e| format!("cannot build the pprof report: {e}"))
+            .and_then(|report| write(&report, benchmark_id, benchmark_dir));
+        match written {
+            Ok(samples) => println!(
+                "flamegraph: {} ({samples} samples)",
+                benchmark_dir.join("flamegraph.svg").display()
+            ),
+            Err(e) => eprintln!("warning: no flamegraph for {benchmark_id}: {e}"),
+        }
+    }
+}
+
+// Writes the SVG and the protobuf; returns the number of samples.
+fn write(report: &pprof::Report, benchmark_id: &str, dir: &Path) -> Result<u64, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let folded = flame::fold_report(report);
+    let samples = folded
+        .lines()
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<u64>().ok())
+        .sum();
+    let title = format!("{benchmark_id}: CPU");
+    let svg = flame::cpu_svg(&folded, &title).map_err(|e| super::error_chain(&e))?;
+    let svg_path = dir.join("flamegraph.svg");
+    harness::atomic::write(&svg_path, svg.as_bytes()).map_err(|e| e.to_string())?;
+    flame::write_pprof_gz(report, &dir.join("profile.pb.gz"))
+        .map_err(|e| super::error_chain(&e))?;
+    Ok(samples)
+}
