@@ -56,7 +56,7 @@ pub mod variant;
 #[cfg(test)]
 mod tests;
 
-pub use automaton::Automaton;
+pub use automaton::{Automaton, Layout};
 pub use error::{BuildError, MatchError};
 pub use variant::{AnyMatcher, Matcher, Variant};
 

@@ -5,7 +5,7 @@
 //! pattern that ends there, longest first, then by id). The differential
 //! property tests in `tests/differential.rs` cover what the table does not.
 
-use crate::{chunks, Automaton, Cursor, Match, Matcher, Variant};
+use crate::{chunks, Automaton, Cursor, Layout, Match, Matcher, Variant};
 
 /// One row: patterns (id = index), a haystack, and every match in report
 /// order as `(pattern, start, end)`.
@@ -31,8 +31,11 @@ fn table_names_are_unique() {
 
 #[test]
 fn every_variant_matches_the_table() {
-    for case in TABLE {
-        let ac = Automaton::new(case.patterns).unwrap();
+    for (case, layout) in TABLE
+        .iter()
+        .flat_map(|c| [Layout::Auto, Layout::DoubleArray].map(move |l| (c, l)))
+    {
+        let ac = Automaton::with_layout(case.patterns, layout).unwrap();
         let want: Vec<Match> = case
             .matches
             .iter()
@@ -56,7 +59,7 @@ fn every_variant_matches_the_table() {
                 assert_eq!(
                     got,
                     want,
-                    "case {:?}, variant {variant}, chunk {chunk}\npatterns: {:?}\nhaystack: {:?}",
+                    "case {:?}, {layout:?}, variant {variant}, chunk {chunk}\npatterns: {:?}\nhaystack: {:?}",
                     case.name,
                     case.patterns
                         .iter()

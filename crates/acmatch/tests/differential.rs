@@ -8,7 +8,7 @@
 //! automaton UTF-8 patterns over haystacks with malformed and truncated
 //! sequences.
 
-use acmatch::{chunks, Automaton, Cursor, Match, Matcher, Variant};
+use acmatch::{chunks, Automaton, Cursor, Layout, Match, Matcher, Variant};
 use aho_corasick::{AhoCorasick, MatchKind};
 use proptest::prelude::*;
 
@@ -32,15 +32,28 @@ fn reference(patterns: &[Vec<u8>], haystack: &[u8]) -> Vec<Match> {
 
 /// Runs one variant in chunks and checks the set and the report order.
 fn check(patterns: &[Vec<u8>], haystack: &[u8], chunk: usize) -> Result<(), TestCaseError> {
-    let ac = Automaton::new(patterns).unwrap();
     let want = reference(patterns, haystack);
+    for layout in [Layout::Auto, Layout::DoubleArray] {
+        let ac = Automaton::with_layout(patterns, layout).unwrap();
+        check_one(&ac, patterns, haystack, chunk, &want)?;
+    }
+    Ok(())
+}
+
+fn check_one(
+    ac: &Automaton,
+    patterns: &[Vec<u8>],
+    haystack: &[u8],
+    chunk: usize,
+    want: &[Match],
+) -> Result<(), TestCaseError> {
     for variant in Variant::ALL {
         // Large enough that `fixed` and `dyn_buffer` never run full here.
         let mut m = variant.matcher_with_capacity(haystack.len() * patterns.len() + 1);
         let mut cursor = Cursor::new();
         let mut got = Vec::new();
         for piece in chunks(haystack, chunk) {
-            m.find_chunk(&ac, &mut cursor, piece, |x| got.push(x))
+            m.find_chunk(ac, &mut cursor, piece, |x| got.push(x))
                 .unwrap();
         }
         // Report order: by end, then longest first, then by id.
@@ -50,7 +63,14 @@ fn check(patterns: &[Vec<u8>], haystack: &[u8], chunk: usize) -> Result<(), Test
         });
         prop_assert!(ordered, "{variant}: matches out of order: {got:?}");
         got.sort();
-        prop_assert_eq!(&got, &want, "variant {}, chunk {}", variant, chunk);
+        prop_assert_eq!(
+            &got,
+            want,
+            "variant {}, chunk {}, dense {}",
+            variant,
+            chunk,
+            ac.is_dense()
+        );
     }
     Ok(())
 }

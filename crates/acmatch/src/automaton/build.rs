@@ -16,7 +16,7 @@
 use std::collections::VecDeque;
 
 use super::alphabet::Alphabet;
-use super::{Automaton, Output, State, INVALID, ROOT};
+use super::{Automaton, Layout, Output, State, INVALID, ROOT};
 use crate::error::BuildError;
 
 /// Slots are added in blocks of this size.
@@ -39,7 +39,7 @@ const FREE: State = State {
 };
 
 /// Builds the automaton; see the module documentation.
-pub(super) fn build(pats: &[&[u8]]) -> Result<Automaton, BuildError> {
+pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildError> {
     if pats.is_empty() {
         return Err(BuildError::no_patterns());
     }
@@ -71,6 +71,9 @@ pub(super) fn build(pats: &[&[u8]]) -> Result<Automaton, BuildError> {
         next: 0,
     }];
     let mut trie_states = 1usize;
+    // Slots in breadth-first order (the order nodes are created): the order
+    // in which a dense table can be filled, each state's failure row first.
+    let mut bfs: Vec<u32> = vec![ROOT];
 
     /// A trie node: a range of `order` sharing a prefix of `depth` bytes.
     struct Node {
@@ -143,6 +146,7 @@ pub(super) fn build(pats: &[&[u8]]) -> Result<Automaton, BuildError> {
             st.fail = fail;
             st.out = next;
             trie_states += 1;
+            bfs.push(t);
             queue.push_back(Node {
                 slot: t,
                 depth: child_depth,
@@ -161,14 +165,74 @@ pub(super) fn build(pats: &[&[u8]]) -> Result<Automaton, BuildError> {
         .map(|code| da.goto_through_fail(ROOT, code))
         .collect();
 
+    let dense = match layout {
+        Layout::Auto => dense_table(&da.states, &bfs, &alphabet, DENSE_MAX_ENTRIES),
+        Layout::DoubleArray => None,
+    };
+    // A dense automaton scans with its table alone: drop the double array.
+    let states = if dense.is_some() {
+        Box::default()
+    } else {
+        da.states.into_boxed_slice()
+    };
+
     Ok(Automaton {
         alphabet,
-        states: da.states.into_boxed_slice(),
+        states,
         root_next,
+        dense,
         outputs: outputs.into_boxed_slice(),
         pattern_count: pats.len(),
         trie_states,
     })
+}
+
+/// A dense table holds this many `u32` entries at most (4 MiB): beyond that
+/// its rows stop fitting the caches and the double array, a quarter or less
+/// of the size, is as fast.
+const DENSE_MAX_ENTRIES: usize = 1 << 20;
+
+/// The full transition table of a small byte-alphabet automaton, or `None`
+/// when the automaton is charwise or the table would be too large.
+///
+/// Row `i` (for the `i`-th state in breadth-first order) starts at
+/// `i * stride`, `stride` being the alphabet size plus one: entry `code` is
+/// the next state's row start (transitions through failure links already
+/// followed), and the last entry is the state's output-chain head. State ids
+/// in a dense automaton are these row starts.
+fn dense_table(
+    states: &[State],
+    bfs: &[u32],
+    alphabet: &Alphabet,
+    max_entries: usize,
+) -> Option<Box<[u32]>> {
+    let stride = alphabet.len + 1;
+    let entries = bfs.len().checked_mul(stride)?;
+    if alphabet.utf8 || entries > max_entries {
+        return None;
+    }
+    let mut row_of = vec![0u32; states.len()];
+    for (i, &slot) in bfs.iter().enumerate() {
+        row_of[slot as usize] = (i * stride) as u32;
+    }
+    let mut table = vec![0u32; entries];
+    for (i, &slot) in bfs.iter().enumerate() {
+        let st = states[slot as usize];
+        let row = i * stride;
+        for code in 0..alphabet.len {
+            let child = st.base as usize + code;
+            table[row + code] = if st.base != 0 && states[child].check == code as u32 {
+                row_of[child]
+            } else if slot == ROOT {
+                0
+            } else {
+                // The failure state is shallower, so its row is complete.
+                table[row_of[st.fail as usize] as usize + code]
+            };
+        }
+        table[row + alphabet.len] = st.out;
+    }
+    Some(table.into_boxed_slice())
 }
 
 /// The double array under construction, with its free list.

@@ -24,6 +24,10 @@
 //!   the automaton to the root without a lookup.
 //! - States are placed breadth first, so the hot shallow states sit together
 //!   at the front of the array.
+//! - A small byte-alphabet automaton (under 2^20 table entries) becomes a
+//!   full transition table instead: each row holds the next state for every
+//!   code, failure links already followed, plus the output-chain head, so the
+//!   scan loop is one load per byte. See [`Layout`].
 //!
 //! # Outputs
 //!
@@ -60,6 +64,22 @@ struct State {
     out: u32,
     /// The code on which the parent reaches this slot; `INVALID` when free.
     check: u32,
+}
+
+/// How an automaton lays out its transitions.
+///
+/// # Allocation
+///
+/// A plain `Copy` value; never allocates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// A full transition table when the patterns are over bytes and the
+    /// table stays under 4 MiB (a few thousand patterns), else the double
+    /// array. The default.
+    #[default]
+    Auto,
+    /// Always the double array with failure links.
+    DoubleArray,
 }
 
 /// One entry of an output chain.
@@ -111,6 +131,9 @@ pub struct Automaton {
     states: Box<[State]>,
     /// The root's transition on every code.
     root_next: Box<[u32]>,
+    /// Small byte-alphabet automata: the full transition table (see
+    /// `build::dense_table`); the double array is then empty.
+    dense: Option<Box<[u32]>>,
     outputs: Box<[Output]>,
     pattern_count: usize,
     trie_states: usize,
@@ -139,9 +162,28 @@ impl Automaton {
         I: IntoIterator<Item = P>,
         P: AsRef<[u8]>,
     {
+        Automaton::with_layout(patterns, Layout::Auto)
+    }
+
+    /// As [`Automaton::new`], with the memory layout chosen by the caller
+    /// rather than by size. Matches are the same in every layout; this is
+    /// for tests and benchmarks that want a particular one.
+    ///
+    /// # Errors
+    ///
+    /// As [`Automaton::new`].
+    ///
+    /// # Allocation
+    ///
+    /// As [`Automaton::new`].
+    pub fn with_layout<I, P>(patterns: I, layout: Layout) -> Result<Automaton, BuildError>
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<[u8]>,
+    {
         let patterns: Vec<P> = patterns.into_iter().collect();
         let pats: Vec<&[u8]> = patterns.iter().map(AsRef::as_ref).collect();
-        build::build(&pats)
+        build::build(&pats, layout)
     }
 
     /// Number of patterns the automaton was built from.
@@ -176,6 +218,18 @@ impl Automaton {
         self.alphabet.len
     }
 
+    /// Whether the automaton is a full transition table (small dictionaries
+    /// over bytes: one load per byte) rather than a double array with
+    /// failure links. Matches are the same either way.
+    ///
+    /// # Allocation
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn is_dense(&self) -> bool {
+        self.dense.is_some()
+    }
+
     /// Whether symbols are UTF-8 characters (every pattern is valid UTF-8
     /// and some is not ASCII) rather than bytes. Matches are the same either
     /// way; only speed and size differ.
@@ -197,6 +251,10 @@ impl Automaton {
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of_val(&*self.states)
+            + self
+                .dense
+                .as_ref()
+                .map_or(0, |d| std::mem::size_of_val(&**d))
             + std::mem::size_of_val(&*self.root_next)
             + std::mem::size_of_val(&*self.outputs)
             + self.alphabet.heap_bytes()
@@ -219,11 +277,47 @@ impl Automaton {
         chunk: &[u8],
         on_hit: impl FnMut(Hit) -> Result<(), E>,
     ) -> Result<(), E> {
-        if self.alphabet.utf8 {
+        if let Some(table) = &self.dense {
+            self.scan_dense(table, cursor, chunk, on_hit)
+        } else if self.alphabet.utf8 {
             self.scan_chars(cursor, chunk, on_hit)
         } else {
             self.scan_bytes(cursor, chunk, on_hit)
         }
+    }
+
+    /// The scan loop of a dense automaton: one table load per byte, no
+    /// failure links to follow, no branch but the one on output.
+    #[inline(always)]
+    fn scan_dense<E>(
+        &self,
+        table: &[u32],
+        cursor: &mut Cursor,
+        chunk: &[u8],
+        mut on_hit: impl FnMut(Hit) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let stride = self.alphabet.len + 1;
+        let mut s = cursor.state as usize;
+        if s % stride != 0 || s >= table.len() {
+            // Not a row start of this table: a cursor of another automaton.
+            s = 0;
+        }
+        let offset = cursor.offset;
+        let codes = &self.alphabet.byte_codes;
+        for (i, &byte) in chunk.iter().enumerate() {
+            // SAFETY: `s` is a row start (checked above, and every
+            // transition entry is one), rows are `stride` long, and codes are
+            // `< stride - 1`.
+            s = unsafe { *table.get_unchecked(s + codes[byte as usize] as usize) } as usize;
+            // SAFETY: as above; the last entry of a row is its output.
+            let out = unsafe { *table.get_unchecked(s + stride - 1) };
+            if out != 0 {
+                on_hit(self.hit(offset + i + 1, out))?;
+            }
+        }
+        cursor.state = s as u32;
+        cursor.offset = offset + chunk.len();
+        Ok(())
     }
 
     /// A state index that is safe to start from.
@@ -503,6 +597,32 @@ mod tests {
         let ac = Automaton::new(&pats).unwrap();
         assert_eq!(ac.symbol_count(), 256);
         assert!(!ac.is_charwise());
+    }
+
+    #[test]
+    fn small_byte_dictionaries_are_dense_and_large_ones_are_not() {
+        let small = Automaton::new(["he", "she", "his", "hers"]).unwrap();
+        assert!(small.is_dense());
+        assert!(!Automaton::with_layout(["he", "she"], Layout::DoubleArray)
+            .unwrap()
+            .is_dense());
+        assert!(
+            !Automaton::new(["中华", "人民"]).unwrap().is_dense(),
+            "charwise"
+        );
+        // 40,000 scattered eight-letter words over 16 letters: some 200,000
+        // states, over the table's limit of 2^20 entries.
+        let many: Vec<String> = (0..40_000u32)
+            .map(|i| {
+                format!("{:08x}", i.wrapping_mul(2_654_435_761))
+                    .chars()
+                    .map(|c| char::from(b'a' + c.to_digit(16).unwrap_or(0) as u8))
+                    .collect()
+            })
+            .collect();
+        let big = Automaton::new(&many).unwrap();
+        assert!(big.state_count() * (big.symbol_count() + 1) > 1 << 20);
+        assert!(!big.is_dense());
     }
 
     #[test]
