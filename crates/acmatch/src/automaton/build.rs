@@ -165,6 +165,18 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
         .map(|code| da.goto_through_fail(ROOT, code))
         .collect();
 
+    // Failure links skip leaves: a state without children has no
+    // transition of its own, so trying it on the way down a failure chain
+    // only costs a load. Its output chain was already taken into account
+    // (outputs are linked separately), and breadth-first order means each
+    // failure state's own link is final before it is read.
+    for &slot in &bfs[1..] {
+        let fail = da.states[slot as usize].fail;
+        if fail != ROOT && da.states[fail as usize].base == 0 {
+            da.states[slot as usize].fail = da.states[fail as usize].fail;
+        }
+    }
+
     let dense = match layout {
         Layout::Auto => dense_table(&da.states, &bfs, &alphabet, DENSE_MAX_ENTRIES),
         Layout::DoubleArray => None,
