@@ -33,7 +33,11 @@ fn reference(patterns: &[Vec<u8>], haystack: &[u8]) -> Vec<Match> {
 /// Runs one variant in chunks and checks the set and the report order.
 fn check(patterns: &[Vec<u8>], haystack: &[u8], chunk: usize) -> Result<(), TestCaseError> {
     let want = reference(patterns, haystack);
-    for layout in [Layout::Auto, Layout::DoubleArray] {
+    for layout in [
+        Layout::Auto,
+        Layout::DoubleArray { prefilter: false },
+        Layout::DoubleArray { prefilter: true },
+    ] {
         let ac = Automaton::with_layout(patterns, layout).unwrap();
         check_one(&ac, patterns, haystack, chunk, &want)?;
     }
@@ -160,4 +164,39 @@ fn a_utf8_character_split_across_every_boundary() {
     for chunk in 1..=haystack.len() {
         check(&patterns, haystack, chunk).unwrap();
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Long patterns planted in random text: the automaton builds its
+    /// prefilter, and skipping must never lose an occurrence, including
+    /// one that starts near a chunk's end.
+    #[test]
+    fn prefiltered_scans_match_aho_corasick(
+        patterns in prop::collection::vec(prop::collection::vec(any::<u8>(), 4..12), 1..8),
+        filler in prop::collection::vec(any::<u8>(), 0..400),
+        plants in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 0..6),
+        chunk in 0usize..40,
+    ) {
+        let mut haystack = filler;
+        for (at, which) in plants {
+            let p = &patterns[which.index(patterns.len())];
+            let at = at.index(haystack.len() + 1);
+            haystack.splice(at..at, p.iter().copied());
+        }
+        check(&patterns, &haystack, chunk)?;
+    }
+}
+
+#[test]
+fn long_random_patterns_get_a_prefilter() {
+    // The positive control for the test above: it exercises the prefilter.
+    let patterns: [&[u8]; 3] = [b"\x01\x02\x03\x04", b"\xfe\xfd\xfc\xfb", b"xyzzy"];
+    let with = Automaton::with_layout(patterns, Layout::DoubleArray { prefilter: true });
+    assert!(with.unwrap().has_prefilter());
+    let without = Automaton::with_layout(patterns, Layout::DoubleArray { prefilter: false });
+    assert!(!without.unwrap().has_prefilter());
+    // Small, so a dense table, which gets no prefilter (it would not pay).
+    assert!(!Automaton::new(patterns).unwrap().has_prefilter());
 }

@@ -16,6 +16,7 @@
 use std::collections::VecDeque;
 
 use super::alphabet::Alphabet;
+use super::prefilter::Prefilter;
 use super::{Automaton, Layout, Output, State, INVALID, ROOT};
 use crate::error::BuildError;
 
@@ -179,9 +180,16 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
 
     let dense = match layout {
         Layout::Auto => dense_table(&da.states, &bfs, &alphabet, DENSE_MAX_ENTRIES),
-        Layout::DoubleArray => None,
+        Layout::DoubleArray { .. } => None,
     };
     // A dense automaton scans with its table alone: drop the double array.
+    // A dense table reads a byte about as fast as the filter does, so only
+    // the double array gets one.
+    let prefilter = match layout {
+        Layout::Auto if dense.is_none() => Prefilter::new(pats),
+        Layout::DoubleArray { prefilter: true } => Prefilter::new(pats),
+        _ => None,
+    };
     let states = if dense.is_some() {
         Box::default()
     } else {
@@ -193,6 +201,7 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
         states,
         root_next,
         dense,
+        prefilter,
         outputs: outputs.into_boxed_slice(),
         pattern_count: pats.len(),
         trie_states,

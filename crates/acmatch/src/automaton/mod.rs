@@ -41,8 +41,10 @@
 
 mod alphabet;
 mod build;
+mod prefilter;
 
 use alphabet::{decode_multi, Alphabet, Decoded};
+use prefilter::{Gate, Prefilter};
 
 use crate::error::BuildError;
 use crate::{Cursor, Hit, Match};
@@ -75,11 +77,16 @@ struct State {
 pub enum Layout {
     /// A full transition table when the patterns are over bytes and the
     /// table stays under 4 MiB (a few thousand patterns), else the double
-    /// array. The default.
+    /// array; plus a prefilter for the root state when the patterns' first
+    /// bytes are rare enough to pay. The default.
     #[default]
     Auto,
-    /// Always the double array with failure links.
-    DoubleArray,
+    /// Always the double array with failure links, never a table; with
+    /// `prefilter`, the prefilter too when the patterns make it pay.
+    DoubleArray {
+        /// Build the root-state prefilter when it pays.
+        prefilter: bool,
+    },
 }
 
 /// One entry of an output chain.
@@ -134,6 +141,8 @@ pub struct Automaton {
     /// Small byte-alphabet automata: the full transition table (see
     /// `build::dense_table`); the double array is then empty.
     dense: Option<Box<[u32]>>,
+    /// Skip-ahead for the root state, when the patterns make it pay.
+    prefilter: Option<Prefilter>,
     outputs: Box<[Output]>,
     pattern_count: usize,
     trie_states: usize,
@@ -255,6 +264,7 @@ impl Automaton {
                 .dense
                 .as_ref()
                 .map_or(0, |d| std::mem::size_of_val(&**d))
+            + self.prefilter.as_ref().map_or(0, Prefilter::heap_bytes)
             + std::mem::size_of_val(&*self.root_next)
             + std::mem::size_of_val(&*self.outputs)
             + self.alphabet.heap_bytes()
@@ -277,19 +287,47 @@ impl Automaton {
         chunk: &[u8],
         on_hit: impl FnMut(Hit) -> Result<(), E>,
     ) -> Result<(), E> {
-        if let Some(table) = &self.dense {
-            self.scan_dense(table, cursor, chunk, on_hit)
-        } else if self.alphabet.utf8 {
-            self.scan_chars(cursor, chunk, on_hit)
-        } else {
-            self.scan_bytes(cursor, chunk, on_hit)
+        // The prefilter is a const parameter: the loops without one carry
+        // no trace of it.
+        match (&self.dense, self.prefilter.is_some()) {
+            (Some(table), true) => self.scan_dense::<true, E>(table, cursor, chunk, on_hit),
+            (Some(table), false) => self.scan_dense::<false, E>(table, cursor, chunk, on_hit),
+            (None, pf) if self.alphabet.utf8 => self.scan_chars(pf, cursor, chunk, on_hit),
+            (None, true) => self.scan_bytes::<true, E>(cursor, chunk, on_hit),
+            (None, false) => self.scan_bytes::<false, E>(cursor, chunk, on_hit),
         }
+    }
+
+    /// In the root state, the next position a match can start at (skipping
+    /// with the prefilter while it pays), or `i` unchanged.
+    #[inline(always)]
+    fn skip(&self, chunk: &[u8], i: usize, gate: &mut Gate) -> usize {
+        match &self.prefilter {
+            Some(pf) if gate.on() => {
+                let next = pf.next(chunk, i);
+                gate.record(i, next);
+                next
+            }
+            _ => i,
+        }
+    }
+
+    /// Whether the automaton skips ahead with a prefilter in its root state
+    /// (long patterns whose beginnings are rare in text). Matches are the
+    /// same either way.
+    ///
+    /// # Allocation
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn has_prefilter(&self) -> bool {
+        self.prefilter.is_some()
     }
 
     /// The scan loop of a dense automaton: one table load per byte, no
     /// failure links to follow, no branch but the one on output.
     #[inline(always)]
-    fn scan_dense<E>(
+    fn scan_dense<const PREFILTER: bool, E>(
         &self,
         table: &[u32],
         cursor: &mut Cursor,
@@ -304,7 +342,17 @@ impl Automaton {
         }
         let offset = cursor.offset;
         let codes = &self.alphabet.byte_codes;
-        for (i, &byte) in chunk.iter().enumerate() {
+        let mut gate = Gate::default();
+        let mut i = 0;
+        while i < chunk.len() {
+            if PREFILTER && s == 0 {
+                i = self.skip(chunk, i, &mut gate);
+                if i >= chunk.len() {
+                    break;
+                }
+            }
+            let byte = chunk[i];
+            i += 1;
             // SAFETY: `s` is a row start (checked above, and every
             // transition entry is one), rows are `stride` long, and codes are
             // `< stride - 1`.
@@ -312,7 +360,7 @@ impl Automaton {
             // SAFETY: as above; the last entry of a row is its output.
             let out = unsafe { *table.get_unchecked(s + stride - 1) };
             if out != 0 {
-                on_hit(self.hit(offset + i + 1, out))?;
+                on_hit(self.hit(offset + i, out))?;
             }
         }
         cursor.state = s as u32;
@@ -333,7 +381,7 @@ impl Automaton {
     }
 
     #[inline(always)]
-    fn scan_bytes<E>(
+    fn scan_bytes<const PREFILTER: bool, E>(
         &self,
         cursor: &mut Cursor,
         chunk: &[u8],
@@ -341,11 +389,21 @@ impl Automaton {
     ) -> Result<(), E> {
         let mut s = self.start_state(cursor);
         let offset = cursor.offset;
-        for (i, &byte) in chunk.iter().enumerate() {
+        let mut gate = Gate::default();
+        let mut i = 0;
+        while i < chunk.len() {
+            if PREFILTER && s == ROOT {
+                i = self.skip(chunk, i, &mut gate);
+                if i >= chunk.len() {
+                    break;
+                }
+            }
+            let byte = chunk[i];
+            i += 1;
             s = self.step(s, self.alphabet.byte_codes[byte as usize]);
             let out = self.output_of(s);
             if out != 0 {
-                on_hit(self.hit(offset + i + 1, out))?;
+                on_hit(self.hit(offset + i, out))?;
             }
         }
         cursor.state = s;
@@ -356,6 +414,7 @@ impl Automaton {
     #[inline(always)]
     fn scan_chars<E>(
         &self,
+        prefilter: bool,
         cursor: &mut Cursor,
         chunk: &[u8],
         mut on_hit: impl FnMut(Hit) -> Result<(), E>,
@@ -394,7 +453,17 @@ impl Automaton {
                 }
             }
         }
+        let mut gate = Gate::default();
         while i < chunk.len() {
+            if prefilter && s == ROOT {
+                // A candidate may fall inside a character: the decoder then
+                // reads continuation bytes as dead symbols, which is right,
+                // since no pattern of a charwise automaton starts there.
+                i = self.skip(chunk, i, &mut gate);
+                if i >= chunk.len() {
+                    break;
+                }
+            }
             let byte = chunk[i];
             let code = if byte < 0x80 {
                 i += 1;
@@ -603,9 +672,11 @@ mod tests {
     fn small_byte_dictionaries_are_dense_and_large_ones_are_not() {
         let small = Automaton::new(["he", "she", "his", "hers"]).unwrap();
         assert!(small.is_dense());
-        assert!(!Automaton::with_layout(["he", "she"], Layout::DoubleArray)
-            .unwrap()
-            .is_dense());
+        assert!(
+            !Automaton::with_layout(["he", "she"], Layout::DoubleArray { prefilter: true })
+                .unwrap()
+                .is_dense()
+        );
         assert!(
             !Automaton::new(["中华", "人民"]).unwrap().is_dense(),
             "charwise"
