@@ -85,7 +85,7 @@ struct ProfileArgs {
     /// Also run the article's other escape cases (see `escape-lab list`)
     #[arg(long)]
     cases: bool,
-    /// Run folder [default: profiles/run-<UTC date-time>]
+    /// Run folder [default: profiles/run-YYYYMMDD-HHMMSS, UTC]
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Shorten every pass (for CI)
