@@ -24,11 +24,10 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
-use common::report::{self, Row, RowJson};
+use common::report::{self, Row};
 use common::RunArgs;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use harness::countalloc;
-use serde::Serialize;
 
 #[global_allocator]
 static ALLOC: countalloc::CountingAlloc = countalloc::CountingAlloc;
@@ -86,15 +85,6 @@ fn call_static<S: Step>(s: &S, x: u64) -> u64 {
 /// The dynamic call: through the vtable of whatever `s` is.
 fn call_dyn(s: &dyn Step, x: u64) -> u64 {
     s.step(x)
-}
-
-#[derive(Serialize)]
-struct GroupJson {
-    schema_version: u32,
-    group: &'static str,
-    mode: &'static str,
-    op: &'static str,
-    benchmarks: Vec<RowJson>,
 }
 
 // Counts the allocations of `ops` calls of `f` (monomorphised, so the loop
@@ -175,14 +165,13 @@ fn dispatch(c: &mut Criterion) {
         "dispatch: per op = one method call (Go: interface 4.50 / concrete 3.80 ns inlining off, 3.45 / 0.29 ns on)",
         &rows,
     );
-    let json = GroupJson {
-        schema_version: 1,
-        group: GROUP,
-        mode: args.mode.name(),
-        op: "one method call, argument and result through black_box",
-        benchmarks: rows.iter().map(RowJson::from).collect(),
-    };
-    report::save(&args, GROUP, "allocations.json", &json);
+    report::save_allocations(
+        &args,
+        GROUP,
+        "one method call, argument and result through black_box",
+        None::<()>,
+        &rows,
+    );
 }
 
 criterion_group! {

@@ -24,7 +24,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::engines::{self, Engine, Haystack, Reference, PEER_IDS};
-use common::report::{self, Row, RowJson};
+use common::report::{self, Row};
 use common::RunArgs;
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
@@ -71,15 +71,6 @@ struct EngineJson {
     heap_bytes: Option<usize>,
     matches_per_op: Option<u64>,
     mb_per_s: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct AllocationsJson<'a> {
-    schema_version: u32,
-    group: &'a str,
-    mode: &'static str,
-    op: &'static str,
-    benchmarks: Vec<RowJson>,
 }
 
 // One line of the build-and-memory table.
@@ -282,14 +273,13 @@ fn scaling(c: &mut Criterion) {
             .collect(),
     };
     report::save(&args, GROUP, "scaling.json", &json);
-    let allocations = AllocationsJson {
-        schema_version: 1,
-        group: GROUP,
-        mode: args.mode.name(),
-        op: "one pass over the haystack: callback in chunk-byte calls with the cursor carried, the peers in one overlapping find-all",
-        benchmarks: rows.iter().map(RowJson::from).collect(),
-    };
-    report::save(&args, GROUP, "allocations.json", &allocations);
+    report::save_allocations(
+        &args,
+        GROUP,
+        "one pass over the haystack: callback in chunk-byte calls with the cursor carried, the peers in one overlapping find-all",
+        None::<()>,
+        &rows,
+    );
 }
 
 fn synthetic() -> workload::Workload {

@@ -25,7 +25,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use common::engines::{self, Engine, Haystack, Kind, Reference, PEER_IDS};
-use common::report::{self, Row, RowJson};
+use common::report::{self, Row};
 use common::RunArgs;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use harness::acmatch::{Variant, DEFAULT_CHUNK};
@@ -101,17 +101,6 @@ fn files_workload() -> Option<Workload> {
 fn bad_input(message: &str) -> ! {
     eprintln!("error: {message}");
     std::process::exit(2)
-}
-
-// What `allocations.json` holds for one workload group.
-#[derive(Serialize)]
-struct GroupJson<'a> {
-    schema_version: u32,
-    group: &'a str,
-    mode: &'static str,
-    op: &'static str,
-    workload: WorkloadJson<'a>,
-    benchmarks: Vec<RowJson>,
 }
 
 #[derive(Serialize)]
@@ -273,25 +262,18 @@ fn bench_workload(c: &mut Criterion, args: &RunArgs, w: &Workload) {
         ),
         &rows,
     );
-    let json = GroupJson {
-        schema_version: 1,
-        group: group_name,
-        mode: args.mode.name(),
-        op: OP,
-        workload: WorkloadJson {
-            name: &w.name,
-            description: &w.description,
-            patterns: w.patterns.len(),
-            pattern_bytes: w.pattern_bytes(),
-            haystack_bytes: h.len(),
-            chunk: DEFAULT_CHUNK,
-            matches_per_op: reference.count(),
-            acmatch_build_ms: build.as_secs_f64() * 1e3,
-            acmatch_heap_bytes: ac.heap_bytes(),
-        },
-        benchmarks: rows.iter().map(RowJson::from).collect(),
+    let workload = WorkloadJson {
+        name: &w.name,
+        description: &w.description,
+        patterns: w.patterns.len(),
+        pattern_bytes: w.pattern_bytes(),
+        haystack_bytes: h.len(),
+        chunk: DEFAULT_CHUNK,
+        matches_per_op: reference.count(),
+        acmatch_build_ms: build.as_secs_f64() * 1e3,
+        acmatch_heap_bytes: ac.heap_bytes(),
     };
-    report::save(args, group_name, "allocations.json", &json);
+    report::save_allocations(args, group_name, OP, Some(workload), &rows);
 }
 
 criterion_group! {

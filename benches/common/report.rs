@@ -357,3 +357,36 @@ pub fn save(args: &super::RunArgs, group: &str, file: &str, value: &impl Seriali
     harness::atomic::write(&path, &bytes).unwrap_or_else(|e| panic!("cannot write {e}"));
     println!("{file}: {}", path.display());
 }
+
+/// What every `allocations.json` holds: the group, what one op is, and one
+/// entry per benchmark; `workload` describes the input where the group has
+/// one (the `variants` groups).
+#[derive(Serialize)]
+pub struct AllocationsJson<'a, W: Serialize> {
+    pub schema_version: u32,
+    pub group: &'a str,
+    pub mode: &'static str,
+    pub op: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<W>,
+    pub benchmarks: Vec<RowJson>,
+}
+
+/// Writes a group's `allocations.json` (see [`save`]).
+pub fn save_allocations<W: Serialize>(
+    args: &super::RunArgs,
+    group: &str,
+    op: &str,
+    workload: Option<W>,
+    rows: &[Row],
+) {
+    let json = AllocationsJson {
+        schema_version: 1,
+        group,
+        mode: args.mode.name(),
+        op,
+        workload,
+        benchmarks: rows.iter().map(RowJson::from).collect(),
+    };
+    save(args, group, "allocations.json", &json);
+}
