@@ -46,6 +46,8 @@ impl BuildError {
     }
 
     /// The index (id) of the empty pattern, when that is the error.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn empty_pattern_index(&self) -> Option<usize> {
         match self.kind {

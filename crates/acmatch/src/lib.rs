@@ -104,6 +104,8 @@ pub struct Hit {
 
 impl Hit {
     /// Offset one past the byte at which the patterns end.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn end(&self) -> usize {
         self.end
@@ -132,6 +134,8 @@ pub struct Cursor {
 
 impl Cursor {
     /// A cursor at the start of a haystack: root state, offset 0.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn new() -> Cursor {
         Cursor {
@@ -143,6 +147,8 @@ impl Cursor {
     }
 
     /// Absolute offset of the next byte to be matched (bytes seen so far).
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn offset(&self) -> usize {
         self.offset

@@ -50,6 +50,8 @@ impl HarnessError {
 
     /// The process exit code for this error: 1 when matching itself failed,
     /// 2 for bad usage, bad input or an unwritable output.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn exit_code(&self) -> i32 {
         match self {

@@ -71,6 +71,8 @@ impl BaselineEntry {
     }
 
     /// Bytes per call, shown rounded.
+    ///
+    /// Allocates the returned `String`.
     #[must_use]
     pub fn bytes_per_call(&self) -> String {
         per_call(self.bytes, self.calls)
@@ -168,6 +170,8 @@ pub fn compare(baseline: &Baseline, now: &[Result<BaselineEntry, (String, String
 }
 
 /// Whether a check with these rows fails (exit 1).
+///
+/// Never allocates.
 #[must_use]
 pub fn fails(rows: &[Row]) -> bool {
     rows.iter()
@@ -252,6 +256,8 @@ pub struct CheckOutcome {
 
 impl CheckOutcome {
     /// Whether the check fails (exit 1).
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn failed(&self) -> bool {
         !self.blessed && fails(&self.rows)
@@ -394,6 +400,8 @@ fn entry(s: &Scenario, r: &PassResult) -> BaselineEntry {
 }
 
 /// The check's table and verdict lines.
+///
+/// Allocates the returned `String`.
 #[must_use]
 pub fn check_report(outcome: &CheckOutcome, baseline: &Path) -> String {
     let mut out = String::new();

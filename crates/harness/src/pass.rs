@@ -57,6 +57,8 @@ impl Pass {
     pub const ALL: [Pass; 3] = [Pass::Count, Pass::Heap, Pass::Cpu];
 
     /// The pass's name.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -131,6 +133,8 @@ pub struct PassResult {
 }
 
 /// The file a pass's result is written to.
+///
+/// Allocates the returned path.
 #[must_use]
 pub fn result_path(dir: &Path, pass: Pass) -> PathBuf {
     dir.join(format!("{}.result.json", pass.name()))
@@ -174,6 +178,8 @@ pub fn requested() -> Option<Request> {
 /// Runs the requested pass and exits the process: 0 when a result file was
 /// written (even one that records a failed scenario), 3 when not even that
 /// was possible.
+///
+/// Allocates freely (it is the whole child process); never returns.
 pub fn run_child(req: &Request, scenarios: &[Scenario]) -> ! {
     let result = match scenarios.iter().find(|s| s.name() == req.scenario) {
         Some(s) => run_pass(req, s),

@@ -90,6 +90,8 @@ pub struct RunOutcome {
 
 impl RunOutcome {
     /// Number of failed scenarios.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn failed(&self) -> usize {
         self.summary.scenarios.iter().filter(|s| !s.ok()).count()
@@ -411,6 +413,8 @@ fn write_diff(out: &Path, summary: &Summary) -> Result<(), HarnessError> {
 
 /// Opens a file with the desktop's default program (`xdg-open`, or `open`
 /// on macOS); prints a note instead when that fails.
+///
+/// Allocates the command line of the opener.
 pub fn open(path: &Path) {
     let opener = if cfg!(target_os = "macos") {
         "open"

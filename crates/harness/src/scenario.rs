@@ -138,6 +138,8 @@ impl Scenario {
     }
 
     /// Sets the kind.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn kind(mut self, kind: Kind) -> Scenario {
         self.kind = kind;
@@ -145,6 +147,8 @@ impl Scenario {
     }
 
     /// Sets the one-line description shown in reports.
+    ///
+    /// Converting the description into a `String` allocates unless it is one.
     #[must_use]
     pub fn describe(mut self, description: impl Into<String>) -> Scenario {
         self.description = description.into();
@@ -152,6 +156,8 @@ impl Scenario {
     }
 
     /// Sets the workload name shown in reports.
+    ///
+    /// Converting the name into a `String` allocates unless it is one.
     #[must_use]
     pub fn workload(mut self, workload: impl Into<String>) -> Scenario {
         self.workload = workload.into();
@@ -160,6 +166,8 @@ impl Scenario {
 
     /// Sets the cycle: `calls` calls (at least 1) that together cover
     /// `bytes` bytes of input before the sequence repeats.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn cycle(mut self, calls: u64, bytes: u64) -> Scenario {
         self.calls_per_cycle = calls.max(1);
@@ -168,36 +176,48 @@ impl Scenario {
     }
 
     /// The scenario's name.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// Its kind.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn kind_of(&self) -> Kind {
         self.kind
     }
 
     /// Its workload name (empty when none).
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn workload_name(&self) -> &str {
         &self.workload
     }
 
     /// Its description.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn description(&self) -> &str {
         &self.description
     }
 
     /// Calls in one cycle.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn calls_per_cycle(&self) -> u64 {
         self.calls_per_cycle
     }
 
     /// Bytes of input one cycle covers.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn bytes_per_cycle(&self) -> u64 {
         self.bytes_per_cycle
@@ -208,6 +228,8 @@ impl Scenario {
     /// # Errors
     ///
     /// The setup's error message.
+    ///
+    /// Whatever the scenario's setup allocates.
     pub fn setup(&self) -> Result<Call, String> {
         (self.setup)()
     }

@@ -345,6 +345,8 @@ pub fn read(path: &Path, calls: u64, workspace: &Path) -> Result<HeapProfile, St
 }
 
 /// Formats a per-call figure: an integer when it is one, else two decimals.
+///
+/// Allocates the returned `String`.
 #[must_use]
 pub fn per_call(total: u64, calls: u64) -> String {
     if calls == 0 {
@@ -363,6 +365,8 @@ pub fn per_call(total: u64, calls: u64) -> String {
 }
 
 /// `1234567` as `1,234,567`.
+///
+/// Allocates the returned `String`.
 #[must_use]
 pub fn group(n: u64) -> String {
     let s = n.to_string();
@@ -379,6 +383,8 @@ pub fn group(n: u64) -> String {
 /// The text of `sites.txt`: one line per site,
 /// `path:line:col: N allocs/call, M B/call in function`, or a line saying
 /// there are none.
+///
+/// Allocates the returned `String`.
 #[must_use]
 pub fn sites_txt(scenario: &str, sites: &[Site], calls: u64) -> String {
     let mut out = format!(

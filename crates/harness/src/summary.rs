@@ -94,6 +94,8 @@ pub struct ScenarioSummary {
 
 impl ScenarioSummary {
     /// Whether every pass succeeded.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn ok(&self) -> bool {
         self.status == "ok"

@@ -58,6 +58,8 @@ impl Fixed {
     }
 
     /// Entries each buffer holds.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn capacity(&self) -> usize {
         self.hits.len()

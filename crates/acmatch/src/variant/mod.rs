@@ -70,6 +70,8 @@ impl Variant {
     ];
 
     /// The stable name: `boxed`, `dyn_buffer`, `fixed`, `reuse`, `callback`.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -104,6 +106,8 @@ impl Variant {
     }
 
     /// The variant called `name`, if any.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn from_name(name: &str) -> Option<Variant> {
         Variant::ALL.into_iter().find(|v| v.name() == name)
@@ -195,6 +199,8 @@ pub enum AnyMatcher {
 
 impl AnyMatcher {
     /// Which variant this is.
+    ///
+    /// Never allocates.
     #[must_use]
     pub fn variant(&self) -> Variant {
         match self {
