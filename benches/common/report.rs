@@ -228,35 +228,18 @@ pub fn print_table(title: &str, rows: &[Row]) {
     }
 }
 
-/// `total / ops`, exactly: an integer when it divides, else two decimals.
+/// `total / ops`, exactly: an integer when it divides, else two decimals
+/// (the harness's formatting, so the bench tables read like `sites.txt`);
+/// `-` when nothing was counted.
 pub fn quotient(total: u64, ops: u64) -> String {
     if ops == 0 {
         return "-".to_owned();
     }
-    if total % ops == 0 {
-        thousands(total / ops)
-    } else {
-        let q = total as f64 / ops as f64;
-        format!(
-            "{}.{:02}",
-            thousands(q as u64),
-            ((q.fract() * 100.0).round() as u64).min(99)
-        )
-    }
+    harness::sites::per_call(total, ops)
 }
 
 /// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use harness::sites::group as thousands;
 
 pub fn fmt_ns(ns: f64) -> String {
     if ns >= 100.0 {

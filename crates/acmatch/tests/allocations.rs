@@ -204,3 +204,52 @@ fn building_allocates_and_matching_does_not() {
     assert_eq!(counts, Counts::default());
     drop(ac);
 }
+
+#[test]
+fn matching_allocates_nothing_in_any_layout() {
+    use acmatch::Layout;
+    // Bytes (dense table and double array, with and without prefilter) and
+    // characters, each with a split character across calls for the last.
+    let words = ["needle", "haystack", "hay", "stack"];
+    let cjk = ["中华", "人民共和国", "人民"];
+    let builds: Vec<(Automaton, Vec<u8>)> = vec![
+        (
+            Automaton::new(words).unwrap(),
+            b"a haystack with a needle, hay".repeat(20),
+        ),
+        (
+            Automaton::with_layout(words, Layout::DoubleArray { prefilter: false }).unwrap(),
+            b"a haystack with a needle, hay".repeat(20),
+        ),
+        (
+            Automaton::with_layout(
+                ["needle", "haystack"],
+                Layout::DoubleArray { prefilter: true },
+            )
+            .unwrap(),
+            b"a haystack with a needle, hay".repeat(20),
+        ),
+        (
+            Automaton::new(cjk).unwrap(),
+            "中华人民共和国，人民。".repeat(20).into_bytes(),
+        ),
+    ];
+    assert!(builds[0].0.is_dense() && !builds[1].0.is_dense());
+    assert!(builds[2].0.has_prefilter() && builds[3].0.is_charwise());
+    for (ac, text) in &builds {
+        let want = find_all(ac, text).len();
+        assert!(want > 0);
+        let mut cursor = Cursor::new();
+        let mut n = 0;
+        let ((), counts) = measure(|| {
+            // 7-byte calls split three-byte characters across calls.
+            for piece in chunks(text, 7) {
+                n += callback::find(ac, &mut cursor, piece, |m| {
+                    std::hint::black_box(m);
+                });
+            }
+        });
+        assert_eq!(n, want);
+        assert_eq!(counts, Counts::default());
+    }
+}

@@ -370,15 +370,7 @@ pub fn check(
                 row.top_site = sites::read(&dir.join("heap.json"), r.calls, &workspace)
                     .ok()
                     .and_then(|h| h.sites.into_iter().next())
-                    .map(|site| {
-                        format!(
-                            "{} ({} allocs/call, {} B/call in {})",
-                            site.location,
-                            per_call(site.allocs, r.calls),
-                            per_call(site.bytes, r.calls),
-                            site.function
-                        )
-                    });
+                    .map(|site| site.line(r.calls));
             }
         }
     }

@@ -159,14 +159,7 @@ fn scenario_section(h: &mut String, s: &ScenarioSummary, run: &Path) {
         } else {
             h.push_str("<p>Allocation sites (per call, most bytes first):</p>\n<pre>");
             for site in &s.sites {
-                let _ = writeln!(
-                    h,
-                    "{}: {} allocs/call, {} B/call in {}",
-                    esc(&site.location),
-                    sites::per_call(site.allocs, s.heap_calls),
-                    sites::per_call(site.bytes, s.heap_calls),
-                    esc(&site.function)
-                );
+                let _ = writeln!(h, "{}", esc(&site.line(s.heap_calls)));
             }
             h.push_str("</pre>\n");
         }

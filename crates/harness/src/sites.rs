@@ -34,6 +34,26 @@ pub struct Site {
     pub bytes_per_call: f64,
 }
 
+impl Site {
+    /// The site as `sites.txt` prints it:
+    /// `path:line:col: N allocs/call, M B/call in function`, per call over
+    /// `calls` calls.
+    ///
+    /// # Allocation
+    ///
+    /// The returned `String`.
+    #[must_use]
+    pub fn line(&self, calls: u64) -> String {
+        format!(
+            "{}: {} allocs/call, {} B/call in {}",
+            self.location,
+            per_call(self.allocs, calls),
+            per_call(self.bytes, calls),
+            self.function
+        )
+    }
+}
+
 /// What a dhat profile says, digested.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeapProfile {
@@ -43,8 +63,6 @@ pub struct HeapProfile {
     pub folded_bytes: String,
     /// Folded stacks weighted by allocations.
     pub folded_count: String,
-    /// Number of program points (distinct backtraces) in the file.
-    pub program_points: usize,
 }
 
 #[derive(Deserialize)]
@@ -340,7 +358,6 @@ pub fn read(path: &Path, calls: u64, workspace: &Path) -> Result<HeapProfile, St
         sites,
         folded_bytes: fold(bytes_stacks),
         folded_count: fold(count_stacks),
-        program_points: file.pps.len(),
     })
 }
 
@@ -394,13 +411,8 @@ pub fn sites_txt(scenario: &str, sites: &[Site], calls: u64) -> String {
         out.push_str("# no allocation sites: this scenario allocates nothing per call\n");
     }
     for s in sites {
-        out.push_str(&format!(
-            "{}: {} allocs/call, {} B/call in {}\n",
-            s.location,
-            per_call(s.allocs, calls),
-            per_call(s.bytes, calls),
-            s.function
-        ));
+        out.push_str(&s.line(calls));
+        out.push('\n');
     }
     out
 }

@@ -292,7 +292,10 @@ impl Automaton {
         match (&self.dense, self.prefilter.is_some()) {
             (Some(table), true) => self.scan_dense::<true, E>(table, cursor, chunk, on_hit),
             (Some(table), false) => self.scan_dense::<false, E>(table, cursor, chunk, on_hit),
-            (None, pf) if self.alphabet.utf8 => self.scan_chars(pf, cursor, chunk, on_hit),
+            (None, true) if self.alphabet.utf8 => self.scan_chars::<true, E>(cursor, chunk, on_hit),
+            (None, false) if self.alphabet.utf8 => {
+                self.scan_chars::<false, E>(cursor, chunk, on_hit)
+            }
             (None, true) => self.scan_bytes::<true, E>(cursor, chunk, on_hit),
             (None, false) => self.scan_bytes::<false, E>(cursor, chunk, on_hit),
         }
@@ -412,9 +415,8 @@ impl Automaton {
     }
 
     #[inline(always)]
-    fn scan_chars<E>(
+    fn scan_chars<const PREFILTER: bool, E>(
         &self,
-        prefilter: bool,
         cursor: &mut Cursor,
         chunk: &[u8],
         mut on_hit: impl FnMut(Hit) -> Result<(), E>,
@@ -455,7 +457,7 @@ impl Automaton {
         }
         let mut gate = Gate::default();
         while i < chunk.len() {
-            if prefilter && s == ROOT {
+            if PREFILTER && s == ROOT {
                 // A candidate may fall inside a character: the decoder then
                 // reads continuation bytes as dead symbols, which is right,
                 // since no pattern of a charwise automaton starts there.

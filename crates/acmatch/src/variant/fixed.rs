@@ -26,8 +26,6 @@ use crate::{Automaton, Cursor, Hit, Match, MatchError, Matcher};
 pub struct Fixed {
     hits: Box<[Hit]>,
     tokens: Box<[Match]>,
-    /// Tokens filled by the last successful call.
-    filled: usize,
 }
 
 impl Fixed {
@@ -53,7 +51,6 @@ impl Fixed {
         Fixed {
             hits: vec![hit; capacity].into_boxed_slice(),
             tokens: vec![token; capacity].into_boxed_slice(),
-            filled: 0,
         }
     }
 
@@ -82,7 +79,6 @@ impl Fixed {
         cursor: &mut Cursor,
         chunk: &[u8],
     ) -> Result<&[Match], MatchError> {
-        self.filled = 0;
         let mut local = *cursor;
         // Fill counts live in locals, not behind `&mut self`, so the scan
         // loop keeps them in registers.
@@ -115,7 +111,6 @@ impl Fixed {
             })?;
         }
         *cursor = local;
-        self.filled = n_tokens;
         Ok(&self.tokens[..n_tokens])
     }
 }
