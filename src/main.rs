@@ -1,21 +1,28 @@
-//! `escape-lab`: the command line. Parses flags into the harness's option
-//! structs, calls one library function per command, and owns the exit codes:
-//! 0 success, 1 a regression or a failed scenario, 2 bad usage or bad input.
+//! `escape-lab`: the command line. Parses flags into the option structs of
+//! the article layer (`article`) and the library (`escape_lab`), calls one
+//! function per command, and owns the exit codes: 0 success, 1 a regression
+//! or a failed scenario, 2 bad usage or bad input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use acmatch::Variant;
 use anyhow::Result;
+use article::commands::{self, MatchOptions, ProfileCommand, WorkloadChoice};
+use article::ArticleError;
 use clap::{Args, Parser, Subcommand};
-use harness::acmatch::{self, Variant};
-use harness::commands::{self, MatchOptions, ProfileCommand, WorkloadChoice};
-use harness::pass::Settings;
-use harness::profile::ProfileOptions;
-use harness::HarnessError;
+use escape_lab::gate::check::CheckOptions;
+use escape_lab::gate::report::{self, Format};
+use escape_lab::pass::Settings;
+use escape_lab::profile::ProfileOptions;
 
 #[global_allocator]
-static ALLOC: harness::alloc::SwitchAlloc = harness::alloc::SwitchAlloc;
+static ALLOC: escape_lab::Alloc = escape_lab::Alloc;
+
+/// The workspace this binary was built in: allocation sites are reported
+/// relative to it, and the baseline lives in it.
+const SOURCE_ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Shows, measures and guards heap allocations in a hot path: an
 /// Aho-Corasick matcher five ways, under pprof, dhat and a counting
@@ -110,6 +117,12 @@ struct CheckArgs {
     /// Rewrite the baseline from this measurement
     #[arg(long)]
     bless: bool,
+    /// Report format: text, markdown (for a CI job summary) or json
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    format: Format,
+    /// Time limit of one pass of one scenario, seconds
+    #[arg(long, default_value_t = 60, value_name = "S")]
+    timeout: u64,
 }
 
 #[derive(Args, Debug)]
@@ -142,9 +155,9 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("escape-lab: {e:#}");
             let code = e
-                .downcast_ref::<HarnessError>()
-                .map_or(2, HarnessError::exit_code);
-            ExitCode::from(code as u8)
+                .downcast_ref::<ArticleError>()
+                .map_or(2, ArticleError::exit_code);
+            ExitCode::from(code)
         }
     }
 }
@@ -154,14 +167,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
         None => profile(&cli.profile),
         Some(Command::Profile(args)) => profile(&args),
         Some(Command::Check(args)) => {
-            let opts = harness::gate::CheckOptions {
+            let root = PathBuf::from(SOURCE_ROOT);
+            let opts = CheckOptions {
                 baseline: args.baseline.clone(),
                 bless: args.bless,
-                ..Default::default()
+                timeout: Duration::from_secs(args.timeout),
+                work_dir: root.join("target").join("escape-lab"),
+                source_root: root,
             };
             let (scenarios, info) = commands::gate_scenarios()?;
-            let outcome = harness::gate::check(&scenarios, info, &opts)?;
-            print!("{}", harness::gate::check_report(&outcome, &args.baseline));
+            let outcome = escape_lab::gate::check::check(&scenarios, info, &opts)
+                .map_err(ArticleError::from)?;
+            print!("{}", report::render(&outcome, &args.baseline, args.format));
             Ok(if outcome.failed() {
                 ExitCode::from(1)
             } else {
@@ -169,7 +186,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Some(Command::Diff(args)) => {
-            print!("{}", harness::gate::diff(&args.old, &args.new)?);
+            let table = escape_lab::diff::diff(&args.old, &args.new).map_err(ArticleError::from)?;
+            print!("{table}");
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Match(args)) => {
@@ -196,10 +214,9 @@ fn profile(args: &ProfileArgs) -> Result<ExitCode> {
         chunk: args.chunk,
         cases: args.cases,
         run: ProfileOptions {
-            out: args
-                .out
-                .clone()
-                .unwrap_or_else(harness::profile::default_out_dir),
+            out: args.out.clone().unwrap_or_else(|| {
+                escape_lab::profile::default_out_dir(&PathBuf::from("profiles"))
+            }),
             settings: Settings {
                 quick: args.quick,
                 cpu_seconds: args.cpu_seconds,
@@ -207,13 +224,15 @@ fn profile(args: &ProfileArgs) -> Result<ExitCode> {
             },
             timeout: Duration::from_secs(args.timeout),
             progress: true,
+            compare: Vec::new(),
+            source_root: PathBuf::from(SOURCE_ROOT),
         },
     };
     let outcome = commands::profile(&cmd)?;
-    print!("{}", harness::profile::table(&outcome.summary));
+    print!("{}", escape_lab::profile::table(&outcome.summary));
     println!("\nreport: {}", outcome.index.display());
     if args.open {
-        harness::profile::open(&outcome.index);
+        escape_lab::profile::open(&outcome.index);
     }
     Ok(if outcome.failed() > 0 {
         ExitCode::from(1)

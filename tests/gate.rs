@@ -44,12 +44,17 @@ fn one_more_allocation_per_call_fails_naming_scenario_and_site() {
     let o = check(&committed_baseline(), Some("fixed:alloc"));
     let t = text(&o);
     assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("regression in fixed:"), "{t}");
     assert!(
-        t.contains("regression in fixed: 0 -> 1 allocs/call, 0 -> 8 B/call"),
+        t.contains("allocations: 0 -> 1 per call (0 -> 512 in 512 calls, +512)"),
         "{t}"
     );
     assert!(
-        t.contains("top allocation site now: crates/harness/src/pass.rs:"),
+        t.contains("bytes: 0 -> 8 per call (0 -> 4,096 in 512 calls, +4,096)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("top allocation site now: crates/escape-lab/src/pass/mod.rs:"),
         "{t}"
     );
     assert!(t.contains("check failed"), "{t}");

@@ -122,7 +122,7 @@ fn a_quick_run_writes_every_artifact() {
     );
 
     let s = summary(&out);
-    assert_eq!(s["schema_version"], 1);
+    assert_eq!(s["schema_version"], 2);
     assert_eq!(s["workload"]["name"], "files");
     assert_eq!(s["quick"], true);
     let names: Vec<&str> = s["scenarios"]
@@ -142,22 +142,33 @@ fn a_quick_run_writes_every_artifact() {
         let sc = scenario(&s, name);
         assert_eq!(sc["status"], "ok", "{name}: {}", sc["error"]);
         assert_eq!(sc["kind"], "variant");
+        assert_eq!(sc["items_unit"], "matches");
         for key in [
-            "calls",
             "bytes_per_call",
-            "matches_per_call",
-            "allocs_per_call",
-            "bytes_allocated_per_call",
-            "peak_live_bytes",
-            "ns_per_call",
-            "mb_per_s",
-            "cpu_samples",
+            "per_call",
+            "count",
+            "heap",
+            "cpu",
             "sites",
             "artifacts",
         ] {
             assert!(!sc[key].is_null(), "{name}: {key} missing");
         }
-        assert!(sc["matches_per_call"].as_f64().unwrap() > 1.0, "{name}");
+        for key in ["items", "allocs", "bytes", "ns", "mb_per_s"] {
+            assert!(
+                sc["per_call"][key].is_number(),
+                "{name}: per_call.{key} missing"
+            );
+        }
+        for (pass, key) in [
+            ("count", "calls"),
+            ("count", "allocs"),
+            ("heap", "peak_live_bytes"),
+            ("cpu", "samples"),
+        ] {
+            assert!(sc[pass][key].is_u64(), "{name}: {pass}.{key} missing");
+        }
+        assert!(sc["per_call"]["items"].as_f64().unwrap() > 1.0, "{name}");
         let d = out.join(name);
         for svg in ["cpu.svg", "alloc-bytes.svg", "alloc-count.svg"] {
             assert_xml(&d.join(svg));
@@ -186,7 +197,7 @@ fn a_quick_run_writes_every_artifact() {
 
     // boxed: allocates, and its sites point into acmatch's boxed variant.
     let boxed = scenario(&s, "boxed");
-    assert!(boxed["allocs_per_call"].as_f64().unwrap() > 100.0);
+    assert!(boxed["per_call"]["allocs"].as_f64().unwrap() > 100.0);
     let site = boxed["sites"][0]["location"].as_str().unwrap();
     assert!(
         site.starts_with("crates/acmatch/src/variant/boxed.rs:"),
@@ -221,25 +232,32 @@ fn a_quick_run_writes_every_artifact() {
     // fixed, reuse, callback: nothing per call, and no sites.
     for name in ["fixed", "reuse", "callback"] {
         let sc = scenario(&s, name);
-        assert_eq!(sc["allocs_total"], 0, "{name}");
-        assert_eq!(sc["bytes_allocated_total"], 0, "{name}");
+        assert_eq!(sc["count"]["allocs"], 0, "{name}");
+        assert_eq!(sc["count"]["bytes"], 0, "{name}");
         assert_eq!(sc["sites"].as_array().unwrap().len(), 0, "{name}");
-        assert_eq!(sc["peak_live_bytes"], 0, "{name}");
+        assert_eq!(sc["heap"]["peak_live_bytes"], 0, "{name}");
         let txt = std::fs::read_to_string(out.join(name).join("sites.txt")).unwrap();
         assert!(txt.contains("no allocation sites"), "{name}: {txt}");
         assert!(assert_xml(&out.join(name).join("alloc-count.svg")).contains("no allocations"));
     }
 
     // The differential graph draws the stacks fixed no longer has.
-    let diff = assert_xml(&out.join("diff-boxed-vs-fixed.svg"));
-    assert!(
-        diff.contains("acmatch::variant::boxed::find"),
-        "vanished stacks drawn"
+    for file in ["diff-boxed-vs-fixed.svg", "diff-boxed-vs-fixed-bytes.svg"] {
+        let diff = assert_xml(&out.join(file));
+        assert!(
+            diff.contains("acmatch::variant::boxed::find"),
+            "{file}: vanished stacks drawn"
+        );
+    }
+    assert_eq!(
+        s["comparisons"],
+        serde_json::json!([{"before": "boxed", "after": "fixed",
+            "count_svg": "diff-boxed-vs-fixed.svg", "bytes_svg": "diff-boxed-vs-fixed-bytes.svg"}])
     );
 
     // index.html: one page, every picture embedded, the tools' instructions.
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert!(html.matches("data:image/svg+xml;base64,").count() >= 16);
+    assert!(html.matches("data:image/svg+xml;base64,").count() >= 17);
     assert!(html.contains("go tool pprof") && html.contains("dh_view.html"));
     assert!(
         !html.contains("http://") && !html.contains("https://"),
@@ -366,12 +384,9 @@ fn two_runs_give_identical_counts() {
             .map(|x| {
                 serde_json::json!([
                     x["name"],
-                    x["calls"],
-                    x["allocs_total"],
-                    x["bytes_allocated_total"],
-                    x["matches_per_call"],
-                    x["heap_allocs"],
-                    x["peak_live_bytes"],
+                    x["count"],
+                    x["heap"],
+                    x["per_call"]["items"],
                     x["sites"]
                 ])
             })
@@ -389,5 +404,5 @@ fn two_runs_give_identical_counts() {
         assert!(o.status.success());
     }
     assert_eq!(counts(&a), counts(&b));
-    assert!(counts(&a)[0][2].as_u64().unwrap() > 0);
+    assert!(counts(&a)[0][1]["allocs"].as_u64().unwrap() > 0);
 }

@@ -1,0 +1,129 @@
+//! The global allocator: one binary, three allocators, chosen per
+//! process.
+//!
+//! Every pass runs in its own child process, and each pass wants a different
+//! allocator: the system allocator for `cpu` (so timings and samples are
+//! those of real code), dhat's for `heap`, and the counting one for `count`.
+//! A binary has one `#[global_allocator]`, so this one forwards each request
+//! to the allocator of the process's [`Mode`], set once when the child
+//! starts.
+//!
+//! Switching is safe at any moment because all three hand out memory from
+//! [`System`]: `countalloc` only counts on the side, and dhat's allocator
+//! forwards to `System` and ignores frees and reallocations of blocks it did
+//! not see allocated. The cost in the system mode is one relaxed atomic load
+//! per allocation; dhat's global lock is never taken outside the `heap` pass
+//! (DESIGN.md, "Known traps").
+//!
+//! Install it in every binary that runs scenarios:
+//!
+//! ```
+//! #[global_allocator]
+//! static ALLOC: escape_lab::Alloc = escape_lab::Alloc;
+//! ```
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Which allocator a process uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The system allocator (the default; the `cpu` pass).
+    System,
+    /// System plus `countalloc`'s per-thread counters (the `count` pass).
+    Count,
+    /// dhat's heap profiler (the `heap` pass).
+    Dhat,
+}
+
+static MODE: AtomicU8 = AtomicU8::new(0);
+
+/// Selects the allocator for the rest of the process.
+///
+/// # Allocation
+///
+/// Never allocates.
+pub fn set_mode(mode: Mode) {
+    let m = match mode {
+        Mode::System => 0,
+        Mode::Count => 1,
+        Mode::Dhat => 2,
+    };
+    MODE.store(m, Ordering::SeqCst);
+}
+
+/// The allocator currently selected.
+///
+/// # Allocation
+///
+/// Never allocates.
+#[must_use]
+pub fn mode() -> Mode {
+    match MODE.load(Ordering::Relaxed) {
+        1 => Mode::Count,
+        2 => Mode::Dhat,
+        _ => Mode::System,
+    }
+}
+
+/// The switching global allocator; see the module documentation.
+///
+/// # Allocation
+///
+/// Forwards every request; adds none.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SwitchAlloc;
+
+// SAFETY: every method forwards its arguments unchanged to one of three
+// allocators that all allocate from `System`, so a block may be freed or
+// reallocated by any of them whatever allocated it (dhat ignores blocks it
+// did not record).
+unsafe impl GlobalAlloc for SwitchAlloc {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe {
+            match MODE.load(Ordering::Relaxed) {
+                0 => System.alloc(layout),
+                1 => countalloc::CountingAlloc.alloc(layout),
+                _ => dhat::Alloc.alloc(layout),
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe {
+            match MODE.load(Ordering::Relaxed) {
+                0 => System.alloc_zeroed(layout),
+                1 => countalloc::CountingAlloc.alloc_zeroed(layout),
+                _ => dhat::Alloc.alloc_zeroed(layout),
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe {
+            match MODE.load(Ordering::Relaxed) {
+                0 => System.dealloc(ptr, layout),
+                1 => countalloc::CountingAlloc.dealloc(ptr, layout),
+                _ => dhat::Alloc.dealloc(ptr, layout),
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe {
+            match MODE.load(Ordering::Relaxed) {
+                0 => System.realloc(ptr, layout, new_size),
+                1 => countalloc::CountingAlloc.realloc(ptr, layout, new_size),
+                _ => dhat::Alloc.realloc(ptr, layout, new_size),
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! The baseline file (`profiles/baseline.json`): per scenario, exact totals
+//! and call counts from the `count` pass, the toolchain that measured them,
+//! and the workload. Read strictly (an unknown field, a wrong type, a
+//! duplicate name are errors naming the field), written atomically and
+//! deterministically.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::WorkloadInfo;
+use crate::{atomic, Error};
+
+/// The baseline file's schema version.
+pub const BASELINE_VERSION: u32 = 1;
+
+/// The toolchain this library was built with.
+pub const RUSTC_VERSION: &str = env!("ESCAPE_LAB_RUSTC_VERSION");
+
+/// A baseline: per scenario, exact totals and call counts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    /// Always [`BASELINE_VERSION`].
+    pub schema_version: u32,
+    /// `rustc --version` of the toolchain that measured it.
+    pub rustc: String,
+    /// What the scenarios ran on.
+    pub workload: WorkloadInfo,
+    /// One entry per scenario, in run order.
+    pub scenarios: Vec<BaselineEntry>,
+}
+
+/// One scenario's exact counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineEntry {
+    /// The scenario's name.
+    pub name: String,
+    /// Its kind.
+    pub kind: String,
+    /// Calls measured.
+    pub calls: u64,
+    /// Allocations in those calls.
+    pub allocs: u64,
+    /// Bytes allocated in those calls.
+    pub bytes: u64,
+}
+
+impl BaselineEntry {
+    /// Allocations per call, rounded for display.
+    ///
+    /// Allocates the returned `String`.
+    #[must_use]
+    pub fn allocs_per_call(&self) -> String {
+        crate::fmt::per_call(self.allocs, self.calls)
+    }
+
+    /// Bytes per call, rounded for display.
+    ///
+    /// Allocates the returned `String`.
+    #[must_use]
+    pub fn bytes_per_call(&self) -> String {
+        crate::fmt::per_call(self.bytes, self.calls)
+    }
+}
+
+/// Reads and validates a baseline.
+///
+/// # Errors
+///
+/// [`Error::Read`] when it cannot be read; [`Error::Malformed`] naming the
+/// file and what is wrong: not JSON (with line and column), a
+/// `schema_version` that is missing, not a number or not supported, an
+/// unknown or missing field, a field of the wrong type, an entry with zero
+/// calls, a name listed twice.
+///
+/// # Allocation
+///
+/// The file and the parsed baseline.
+pub fn read(path: &Path) -> Result<Baseline, Error> {
+    let bad = |why: String| Error::malformed(path, why);
+    let text = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+    let value: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
+        bad(format!(
+            "not valid JSON ({e}); a truncated or hand-edited file? Restore it from git or bless it again"
+        ))
+    })?;
+    match value.get("schema_version") {
+        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(BASELINE_VERSION)) => {}
+        Some(serde_json::Value::Number(n)) => {
+            return Err(bad(format!(
+                "schema_version {n} is not supported (expected {BASELINE_VERSION})"
+            )))
+        }
+        Some(other) => {
+            return Err(bad(format!(
+                "schema_version must be the number {BASELINE_VERSION}, found {other}"
+            )))
+        }
+        None => return Err(bad("no schema_version field".into())),
+    }
+    let b: Baseline = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    for (i, e) in b.scenarios.iter().enumerate() {
+        if e.calls == 0 {
+            return Err(bad(format!("scenario {:?} has 0 calls", e.name)));
+        }
+        if b.scenarios[..i].iter().any(|x| x.name == e.name) {
+            return Err(bad(format!("scenario {:?} is listed twice", e.name)));
+        }
+    }
+    Ok(b)
+}
+
+/// Writes a baseline atomically, creating its folder: pretty JSON, fields
+/// in declaration order, a final newline.
+///
+/// # Errors
+///
+/// [`Error::Write`] naming the file or folder.
+///
+/// # Allocation
+///
+/// The JSON text.
+pub fn write(path: &Path, b: &Baseline) -> Result<(), Error> {
+    let mut json = serde_json::to_vec_pretty(b).map_err(|e| Error::write(path, e.into()))?;
+    json.push(b'\n');
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    }
+    atomic::write(path, &json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn entry(name: &str, calls: u64, allocs: u64, bytes: u64) -> BaselineEntry {
+        BaselineEntry {
+            name: name.into(),
+            kind: "custom".into(),
+            calls,
+            allocs,
+            bytes,
+        }
+    }
+
+    #[test]
+    fn damaged_baselines_are_errors_naming_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("baseline.json");
+        let b = Baseline {
+            schema_version: BASELINE_VERSION,
+            rustc: RUSTC_VERSION.into(),
+            workload: WorkloadInfo::default(),
+            scenarios: vec![entry("owned", 512, 1, 2)],
+        };
+        write(&p, &b).unwrap();
+        assert_eq!(read(&p).unwrap(), b);
+        let good = std::fs::read_to_string(&p).unwrap();
+
+        let cases: &[(String, &str)] = &[
+            (good[..good.len() / 2].to_string(), "not valid JSON"),
+            (
+                good.replace("\"calls\": 512", "\"calls\": \"many\""),
+                "invalid type: string \"many\", expected u64",
+            ),
+            (
+                good.replace("\"schema_version\": 1", "\"schema_version\": 9"),
+                "schema_version 9 is not supported",
+            ),
+            (
+                good.replace("\"schema_version\": 1", "\"schema_version\": \"1\""),
+                "schema_version must be the number 1, found \"1\"",
+            ),
+            (
+                good.replace("\"schema_version\": 1,", ""),
+                "no schema_version field",
+            ),
+            (
+                good.replace("\"calls\": 512", "\"calls\": 512, \"cals\": 3"),
+                "unknown field `cals`",
+            ),
+            (
+                good.replace("\"calls\": 512", "\"calls\": 0"),
+                "scenario \"owned\" has 0 calls",
+            ),
+        ];
+        for (text, want) in cases {
+            std::fs::write(&p, text).unwrap();
+            let err = read(&p).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            let msg = err.to_string();
+            assert!(msg.contains(want) && msg.contains("baseline.json"), "{msg}");
+        }
+        let err = read(&dir.path().join("none.json")).unwrap_err();
+        assert!(err.to_string().contains("cannot read"), "{err}");
+    }
+}

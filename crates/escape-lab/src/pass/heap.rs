@@ -1,0 +1,93 @@
+//! The `heap` pass: dhat tracks every allocation of the measured calls with
+//! its backtrace. The child writes dhat's `heap.json`; the parent reads it
+//! once and turns it into allocation sites (`sites.txt`) and allocation
+//! flamegraphs, kept in memory until they are written.
+
+use std::path::Path;
+
+use crate::alloc::{self, Mode};
+use crate::flame;
+use crate::model::{Artifact, HeapResult, PassResult, Site};
+use crate::pass::{measured_calls, Calls, Request};
+use crate::scenario::Scenario;
+use crate::sites;
+
+/// Calls the `heap` pass makes in `--quick` mode at most: dhat's backtraces
+/// make an allocation-heavy call about 40 times slower.
+const QUICK_HEAP_CALLS: u64 = 64;
+
+/// The child half: dhat's profiler around the measured calls, its file
+/// written to a temporary name and renamed to `heap.json`.
+pub(crate) fn child(req: &Request, s: &Scenario, calls: &mut Calls) -> Result<PassResult, String> {
+    let n = if req.settings.quick {
+        measured_calls(s).min(QUICK_HEAP_CALLS)
+    } else {
+        measured_calls(s)
+    };
+    let final_path = req.dir.join(Artifact::HeapJson.file_name());
+    let tmp_path = req.dir.join(".heap.json.tmp");
+    alloc::set_mode(Mode::Dhat);
+    let profiler = dhat::Profiler::builder()
+        .file_name(&tmp_path)
+        .trim_backtraces(Some(64))
+        .build();
+    let items = calls.run(n);
+    let stats = dhat::HeapStats::get();
+    drop(profiler); // writes the file
+    alloc::set_mode(Mode::System);
+    items?;
+    std::fs::rename(&tmp_path, &final_path)
+        .map_err(|e| format!("{}: {e}", final_path.display()))?;
+    Ok(PassResult::Heap(HeapResult {
+        calls: n,
+        blocks: stats.total_blocks,
+        bytes: stats.total_bytes,
+        peak_live_bytes: stats.max_bytes as u64,
+    }))
+}
+
+/// What the parent makes of a heap pass.
+#[derive(Debug, Default)]
+pub(crate) struct HeapRendering {
+    /// Allocation sites, most allocations first.
+    pub sites: Vec<Site>,
+    /// Folded stacks weighted by allocations, for differential graphs.
+    pub folded_count: String,
+    /// Folded stacks weighted by bytes.
+    pub folded_bytes: String,
+    /// `sites.txt` and the two allocation flamegraphs.
+    pub files: Vec<(Artifact, Vec<u8>)>,
+}
+
+/// The parent half: reads the child's `heap.json` from `dir` and renders
+/// `sites.txt` and the allocation flamegraphs in memory.
+pub(crate) fn render(
+    name: &str,
+    dir: &Path,
+    result: &HeapResult,
+    source_root: &Path,
+) -> Result<HeapRendering, crate::Error> {
+    let h = sites::read(&dir.join(Artifact::HeapJson.file_name()), source_root)?;
+    let calls = result.calls;
+    let txt = sites::sites_txt(name, &h.sites, calls);
+    let bytes_svg = flame::alloc_svg(
+        &h.folded_bytes,
+        &format!("{name}: bytes allocated in {calls} calls"),
+        "bytes",
+    )?;
+    let count_svg = flame::alloc_svg(
+        &h.folded_count,
+        &format!("{name}: allocations in {calls} calls"),
+        "allocations",
+    )?;
+    Ok(HeapRendering {
+        sites: h.sites,
+        folded_count: h.folded_count,
+        folded_bytes: h.folded_bytes,
+        files: vec![
+            (Artifact::SitesTxt, txt.into_bytes()),
+            (Artifact::AllocBytesSvg, bytes_svg.into_bytes()),
+            (Artifact::AllocCountSvg, count_svg.into_bytes()),
+        ],
+    })
+}

@@ -1,0 +1,456 @@
+//! `profile`: every pass for every scenario, each in a child process, then
+//! the artifacts, `summary.json` and `index.html`.
+//!
+//! The pipeline goes one way. For each scenario the children run their
+//! passes ([`crate::child`]); the parent turns their results into the
+//! scenario's summary and its files in memory ([`crate::pass`]'s render
+//! halves), writes the files, and keeps the pictures for the page; the
+//! differential flamegraphs are drawn from folded stacks still in memory;
+//! `summary.json` and `index.html` are made from those values, never from
+//! files read back.
+//!
+//! A child that errors, panics, aborts or runs out of time marks its
+//! scenario failed with the tail of its stderr; the other scenarios go on.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::child::{self, PassFailure, Supervisor};
+use crate::index::Pictures;
+use crate::model::{
+    Artifact, Comparison, Pass, PassResult, PerCall, ScenarioSummary, Status, Summary,
+    WorkloadInfo, SCHEMA_VERSION,
+};
+use crate::pass::{self, Settings};
+use crate::scenario::Scenario;
+use crate::{atomic, flame, fmt, index, Error};
+
+/// Options of a run.
+#[derive(Clone, Debug)]
+pub struct ProfileOptions {
+    /// Run folder; created if missing. Default:
+    /// `target/escape-lab/run-<UTC time>` under the source root.
+    pub out: PathBuf,
+    /// What every child gets. Default: [`Settings::default`].
+    pub settings: Settings,
+    /// Time limit of one pass of one scenario. Default: 120 s.
+    pub timeout: Duration,
+    /// Show a progress bar on stderr. Default: true.
+    pub progress: bool,
+    /// Pairs of scenarios (before, after) drawn as differential allocation
+    /// flamegraphs, `diff-<before>-vs-<after>.svg` (by allocations) and
+    /// `diff-<before>-vs-<after>-bytes.svg`: what the
+    /// fix removed. Drawn when both succeed. Default: none.
+    pub compare: Vec<(String, String)>,
+    /// The folder allocation sites are reported relative to. Default:
+    /// [`source_root`].
+    pub source_root: PathBuf,
+}
+
+impl Default for ProfileOptions {
+    fn default() -> ProfileOptions {
+        let root = source_root();
+        ProfileOptions {
+            out: default_out_dir(&root.join("target").join("escape-lab")),
+            settings: Settings::default(),
+            timeout: Duration::from_secs(120),
+            progress: true,
+            compare: Vec::new(),
+            source_root: root,
+        }
+    }
+}
+
+/// The root of the sources being profiled, found at run time: the
+/// outermost folder holding a `Cargo.toml` with a `[workspace]` above the
+/// package cargo ran (`CARGO_MANIFEST_DIR`), else that package, else the
+/// current folder.
+///
+/// # Allocation
+///
+/// The path, and each `Cargo.toml` read on the way up.
+#[must_use]
+pub fn source_root() -> PathBuf {
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let start = start.canonicalize().unwrap_or(start);
+    let mut root = start.clone();
+    for dir in start.ancestors().skip(1) {
+        let is_workspace = std::fs::read_to_string(dir.join("Cargo.toml"))
+            .is_ok_and(|t| t.lines().any(|l| l.trim() == "[workspace]"));
+        if is_workspace {
+            root = dir.to_path_buf();
+        }
+    }
+    root
+}
+
+/// `<base>/run-YYYYMMDD-HHMMSS` (UTC).
+///
+/// # Allocation
+///
+/// The path.
+#[must_use]
+pub fn default_out_dir(base: &Path) -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    base.join(format!(
+        "run-{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    ))
+}
+
+/// Days since 1970-01-01 to a (year, month, day) date (Howard Hinnant's
+/// algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The summary as written.
+    pub summary: Summary,
+    /// Path of `index.html`.
+    pub index: PathBuf,
+}
+
+impl RunOutcome {
+    /// Number of failed scenarios.
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn failed(&self) -> usize {
+        self.summary.scenarios.iter().filter(|s| !s.ok()).count()
+    }
+}
+
+/// Runs every pass of every scenario into `opts.out`.
+///
+/// When this process is itself a child started by a run, runs the requested
+/// pass instead and exits: call it with the same scenarios in parent and
+/// child (the child re-parses the same arguments).
+///
+/// # Errors
+///
+/// [`Error::Write`] when the run folder or a report cannot be written,
+/// [`Error::Usage`] for a scenario name that cannot be a folder name.
+/// Failing scenarios are not errors: they are recorded in the summary (see
+/// [`RunOutcome::failed`]).
+///
+/// # Allocation
+///
+/// Freely: this is the orchestration, not a hot path.
+pub fn run(
+    scenarios: &[Scenario],
+    workload: WorkloadInfo,
+    opts: &ProfileOptions,
+) -> Result<RunOutcome, Error> {
+    child::serve_if_child(scenarios);
+    check_names(scenarios)?;
+    let out = &opts.out;
+    std::fs::create_dir_all(out).map_err(|e| Error::write(out, e))?;
+    // Probe writability once, up front, so an unwritable folder fails fast
+    // with its path rather than as a failure of every scenario.
+    atomic::write(&out.join(".write-test"), b"")?;
+    let _ = std::fs::remove_file(out.join(".write-test"));
+
+    let supervisor = Supervisor {
+        settings: opts.settings.clone(),
+        timeout: opts.timeout,
+        display_root: out.clone(),
+    };
+    let bar = progress_bar(opts.progress, scenarios.len() * Pass::ALL.len());
+    let mut pictures = Pictures::default();
+    let mut folded = Vec::new();
+    let mut entries = Vec::new();
+    for s in scenarios {
+        let dir = out.join(s.name());
+        std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
+        let mut results = Vec::new();
+        for p in Pass::ALL {
+            bar.set_message(format!("{} {}", s.name(), p.name()));
+            results.push((p, supervisor.run(p, s.name(), &dir)));
+            bar.inc(1);
+        }
+        let done = digest(s, &dir, results, &opts.source_root);
+        for (artifact, bytes) in &done.files {
+            atomic::write(&dir.join(artifact.file_name()), bytes)?;
+        }
+        pictures.add_scenario(s.name(), done.files);
+        folded.push((s.name().to_string(), done.folded_count, done.folded_bytes));
+        entries.push(done.summary);
+    }
+    bar.finish_and_clear();
+
+    let mut summary = Summary {
+        schema_version: SCHEMA_VERSION,
+        workload,
+        quick: opts.settings.quick,
+        scenarios: entries,
+        comparisons: Vec::new(),
+    };
+    for (before, after) in &opts.compare {
+        compare(out, &mut summary, &mut pictures, &folded, before, after)?;
+    }
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| Error::write(out, e.into()))?;
+    atomic::write(&out.join("summary.json"), &json)?;
+    let index_path = out.join("index.html");
+    atomic::write(&index_path, index::render(&summary, &pictures).as_bytes())?;
+    Ok(RunOutcome {
+        summary,
+        index: index_path,
+    })
+}
+
+fn check_names(scenarios: &[Scenario]) -> Result<(), Error> {
+    for (i, s) in scenarios.iter().enumerate() {
+        let problem = if !crate::scenario::valid_name(s.name()) {
+            "is not usable as a folder name (letters, digits, '-', '_' and '.' only)"
+        } else if scenarios[..i].iter().any(|o| o.name() == s.name()) {
+            "is given twice"
+        } else {
+            continue;
+        };
+        return Err(Error::Usage {
+            option: "scenario".into(),
+            problem: format!("the name {:?} {problem}", s.name()),
+        });
+    }
+    Ok(())
+}
+
+fn progress_bar(show: bool, len: usize) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{elapsed:>4} [{bar:30}] {pos}/{len} passes  {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// One scenario, digested: its summary entry, its files (in memory, not yet
+/// written), and its folded allocation stacks for differential graphs.
+struct Digested {
+    summary: ScenarioSummary,
+    files: Vec<(Artifact, Vec<u8>)>,
+    folded_count: String,
+    folded_bytes: String,
+}
+
+/// Turns a scenario's pass results into its summary entry and its rendered
+/// files. The first failure, of a pass or of rendering, is its status.
+fn digest(
+    s: &Scenario,
+    dir: &Path,
+    results: Vec<(Pass, Result<PassResult, PassFailure>)>,
+    source_root: &Path,
+) -> Digested {
+    let name = s.name();
+    let mut status = Status::Ok;
+    let mut fail = |pass: Pass, error: String| {
+        if status.is_ok() {
+            status = Status::Failed { pass, error };
+        }
+    };
+    let mut d = Digested {
+        summary: ScenarioSummary {
+            name: name.to_string(),
+            kind: s.kind_of().to_string(),
+            workload: s.workload_name().to_string(),
+            description: s.description().to_string(),
+            status: Status::Ok,
+            items_unit: s.items_unit().map(str::to_string),
+            bytes_per_call: s.bytes_per_call(),
+            per_call: PerCall::default(),
+            count: None,
+            heap: None,
+            cpu: None,
+            sites: Vec::new(),
+            artifacts: Default::default(),
+        },
+        files: Vec::new(),
+        folded_count: String::new(),
+        folded_bytes: String::new(),
+    };
+    for (p, r) in results {
+        match r {
+            Err(e) => fail(p, e.0),
+            Ok(PassResult::Count(c)) => d.summary.count = Some(c),
+            Ok(PassResult::Heap(h)) => match pass::heap::render(name, dir, &h, source_root) {
+                Ok(r) => {
+                    d.summary.heap = Some(h);
+                    d.summary.sites = r.sites;
+                    d.summary
+                        .artifacts
+                        .insert(Artifact::HeapJson, rel(name, Artifact::HeapJson));
+                    d.files.extend(r.files);
+                    d.folded_count = r.folded_count;
+                    d.folded_bytes = r.folded_bytes;
+                }
+                Err(e) => fail(p, fmt::error_chain(&e)),
+            },
+            Ok(PassResult::Cpu { result, folded }) => match pass::cpu::render(name, &folded) {
+                Ok(svg) => {
+                    d.summary.cpu = Some(result);
+                    d.summary
+                        .artifacts
+                        .insert(Artifact::CpuPbGz, rel(name, Artifact::CpuPbGz));
+                    d.files.push((Artifact::CpuSvg, svg));
+                }
+                Err(e) => fail(p, fmt::error_chain(&e)),
+            },
+        }
+    }
+    for (artifact, _) in &d.files {
+        d.summary.artifacts.insert(*artifact, rel(name, *artifact));
+    }
+    d.summary.status = status;
+    d.summary.derive_per_call();
+    d
+}
+
+fn rel(scenario: &str, artifact: Artifact) -> String {
+    format!("{scenario}/{}", artifact.file_name())
+}
+
+/// Draws and writes the differential allocation flamegraphs of `before`
+/// against `after` (by allocations and by bytes), when both succeeded.
+fn compare(
+    out: &Path,
+    summary: &mut Summary,
+    pictures: &mut Pictures,
+    folded: &[(String, String, String)],
+    before: &str,
+    after: &str,
+) -> Result<(), Error> {
+    let ok = |n: &str| summary.scenarios.iter().any(|s| s.name == n && s.ok());
+    let find = |n: &str| folded.iter().find(|(name, ..)| name == n);
+    let (Some(b), Some(a)) = (find(before), find(after)) else {
+        return Ok(());
+    };
+    if !(ok(before) && ok(after)) {
+        return Ok(());
+    }
+    let stem = format!("diff-{before}-vs-{after}");
+    let count = flame::diff_svg(
+        &b.1,
+        &a.1,
+        &format!("allocations: {before} → {after} (blue: gone in {after})"),
+        "allocations",
+    )?;
+    let bytes = flame::diff_svg(
+        &b.2,
+        &a.2,
+        &format!("bytes allocated: {before} → {after} (blue: gone in {after})"),
+        "bytes",
+    )?;
+    let comparison = Comparison {
+        before: before.to_string(),
+        after: after.to_string(),
+        count_svg: format!("{stem}.svg"),
+        bytes_svg: format!("{stem}-bytes.svg"),
+    };
+    atomic::write(&out.join(&comparison.count_svg), count.as_bytes())?;
+    atomic::write(&out.join(&comparison.bytes_svg), bytes.as_bytes())?;
+    pictures.add_comparison(&comparison, count.into_bytes(), bytes.into_bytes());
+    summary.comparisons.push(comparison);
+    Ok(())
+}
+
+/// Opens a file with the desktop's default program (`xdg-open`, or `open`
+/// on macOS); prints a note instead when that fails.
+///
+/// Allocates the command line of the opener.
+pub fn open(path: &Path) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let ok = Command::new(opener)
+        .arg(path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!(
+            "escape-lab: could not open {} with {opener}; open it in a browser",
+            path.display()
+        );
+    }
+}
+
+/// The closing table: scenario, MB/s, items, allocations and bytes per
+/// call, peak live bytes, status.
+///
+/// # Allocation
+///
+/// The returned `String`.
+#[must_use]
+pub fn table(summary: &Summary) -> String {
+    let mut out = format!(
+        "{:<28} {:>9} {:>11} {:>12} {:>14} {:>12}  {}\n",
+        "scenario", "MB/s", "items/call", "allocs/call", "B/call", "peak live B", "status"
+    );
+    for s in &summary.scenarios {
+        let mbs = s
+            .per_call
+            .mb_per_s
+            .map_or("-".into(), |v| format!("{v:.1}"));
+        let status = match s.status.error() {
+            None => "ok".to_string(),
+            Some(e) => format!("FAILED: {}", fmt::headline(&e)),
+        };
+        let items = match (&s.items_unit, s.count) {
+            (Some(_), Some(_)) => format!("{:.1}", s.per_call.items),
+            _ => "-".to_string(),
+        };
+        let (allocs, bytes) = s.count.map_or(("-".into(), "-".into()), |c| {
+            (
+                fmt::per_call(c.allocs, c.calls),
+                fmt::per_call(c.bytes, c.calls),
+            )
+        });
+        let peak = s.heap.map_or("-".into(), |h| fmt::group(h.peak_live_bytes));
+        out.push_str(&format!(
+            "{:<28} {mbs:>9} {items:>11} {allocs:>12} {bytes:>14} {peak:>12}  {status}\n",
+            s.name
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_from_days() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_418), (2025, 11, 26));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+}

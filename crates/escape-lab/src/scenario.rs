@@ -1,0 +1,390 @@
+//! Scenarios: what the library runs. A name, a setup, one call, and the
+//! bytes one call covers.
+//!
+//! The setup runs once in each pass's child process, before any measurement
+//! (building a parser, loading data); it returns the *call*, a closure that
+//! does one unit of work (Go's "op") each time it is invoked. Calls form a
+//! *cycle*: calls that walk an input chunk by chunk and start over make a
+//! cycle of one pass over the input, and every pass measures whole cycles,
+//! which makes counts exact and repeatable.
+
+use std::fmt;
+
+/// Why one call failed; a run reports it as
+/// `"<message> at call <n>: <detail>"` and marks the scenario failed.
+///
+/// Any [`std::error::Error`] converts into it (its `Display` becomes the
+/// message), so a call can return `Result<_, YourError>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallError {
+    /// What happened, e.g. `buffer full (capacity 4096)`.
+    pub message: String,
+    /// More about it (what to do), or empty.
+    pub detail: String,
+}
+
+impl CallError {
+    /// A call error with a message and no detail.
+    ///
+    /// # Allocation
+    ///
+    /// The message `String`.
+    pub fn new(message: impl Into<String>) -> CallError {
+        CallError {
+            message: message.into(),
+            detail: String::new(),
+        }
+    }
+
+    /// Adds a detail: what the user can do about it.
+    ///
+    /// # Allocation
+    ///
+    /// The detail `String`.
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> CallError {
+        self.detail = detail.into();
+        self
+    }
+}
+
+impl<E: std::error::Error> From<E> for CallError {
+    fn from(e: E) -> CallError {
+        CallError::new(e.to_string())
+    }
+}
+
+/// What a call may return: nothing, a number of items it produced (matches,
+/// tokens, lines: shown per call in reports), or a `Result` of either whose
+/// error becomes a [`CallError`].
+pub trait CallOutput {
+    /// The items the call produced (0 for `()`), or why it failed.
+    ///
+    /// # Errors
+    ///
+    /// The call's own error.
+    fn into_items(self) -> Result<u64, CallError>;
+}
+
+impl CallOutput for () {
+    #[inline]
+    fn into_items(self) -> Result<u64, CallError> {
+        Ok(0)
+    }
+}
+
+impl CallOutput for u64 {
+    #[inline]
+    fn into_items(self) -> Result<u64, CallError> {
+        Ok(self)
+    }
+}
+
+impl CallOutput for usize {
+    #[inline]
+    fn into_items(self) -> Result<u64, CallError> {
+        Ok(self as u64)
+    }
+}
+
+impl<T: CallOutput, E: Into<CallError>> CallOutput for Result<T, E> {
+    #[inline]
+    fn into_items(self) -> Result<u64, CallError> {
+        self.map_err(Into::into)?.into_items()
+    }
+}
+
+/// One call, boxed: does one unit of work and returns how many items it
+/// produced.
+pub type Call = Box<dyn FnMut() -> Result<u64, CallError>>;
+
+/// Why a setup failed.
+pub type SetupError = Box<dyn std::error::Error + Send + Sync>;
+
+type Setup = Box<dyn Fn() -> Result<Call, SetupError> + Send + Sync>;
+
+/// Something the library can run through every pass.
+///
+/// # Example
+///
+/// ```
+/// use escape_lab::Scenario;
+///
+/// let s = Scenario::new("sum_words", || {
+///     let text = "one two three ".repeat(100);
+///     move || text.split(' ').filter(|w| !w.is_empty()).count()
+/// })
+/// .describe("counts words without allocating")
+/// .items("words")
+/// .cycle(1, 1400);
+/// assert_eq!(s.name(), "sum_words");
+/// ```
+///
+/// # Allocation
+///
+/// The name and description strings and the boxed setup; what the setup and
+/// its call allocate is the scenario's own, and is what the passes measure
+/// (the call's allocations only: the setup runs before measuring starts).
+pub struct Scenario {
+    name: String,
+    kind: String,
+    workload: String,
+    description: String,
+    items: Option<String>,
+    calls_per_cycle: u64,
+    bytes_per_cycle: u64,
+    setup: Setup,
+}
+
+impl fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scenario")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("workload", &self.workload)
+            .field("calls_per_cycle", &self.calls_per_cycle)
+            .field("bytes_per_cycle", &self.bytes_per_cycle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Scenario {
+    /// A scenario called `name` whose `setup` returns its call. The call
+    /// returns `()`, a count of items, or a `Result` of either (see
+    /// [`CallOutput`]). It defaults to one call per cycle covering 0 bytes
+    /// (set both with [`Scenario::cycle`] when calls cover input), and to the
+    /// kind `custom`. [`Scenario::try_new`] takes a setup that can fail.
+    ///
+    /// `name` is also a folder name in a run: use letters, digits, `-`, `_`
+    /// and `.` only (a run checks).
+    ///
+    /// # Allocation
+    ///
+    /// The name and the boxed setup.
+    pub fn new<S, C, R>(name: impl Into<String>, setup: S) -> Scenario
+    where
+        S: Fn() -> C + Send + Sync + 'static,
+        C: FnMut() -> R + 'static,
+        R: CallOutput,
+    {
+        Scenario::try_new(name, move || Ok(setup()))
+    }
+
+    /// Like [`Scenario::new`], with a setup that can fail: any error
+    /// converts with `?`, and the scenario is then reported as failed with
+    /// its message.
+    ///
+    /// # Allocation
+    ///
+    /// The name and the boxed setup.
+    pub fn try_new<S, C, R>(name: impl Into<String>, setup: S) -> Scenario
+    where
+        S: Fn() -> Result<C, SetupError> + Send + Sync + 'static,
+        C: FnMut() -> R + 'static,
+        R: CallOutput,
+    {
+        Scenario {
+            name: name.into(),
+            kind: "custom".to_string(),
+            workload: String::new(),
+            description: String::new(),
+            items: None,
+            calls_per_cycle: 1,
+            bytes_per_cycle: 0,
+            setup: Box::new(move || {
+                let mut call = setup()?;
+                Ok(Box::new(move || call().into_items()) as Call)
+            }),
+        }
+    }
+
+    /// Sets the kind: a label that groups scenarios in reports (the article
+    /// uses one label per kind of thing it profiles). Default: `custom`.
+    ///
+    /// Converting the label into a `String` allocates unless it is one.
+    #[must_use]
+    pub fn kind(mut self, kind: impl Into<String>) -> Scenario {
+        self.kind = kind.into();
+        self
+    }
+
+    /// Sets the one-line description shown in reports.
+    ///
+    /// Converting the description into a `String` allocates unless it is one.
+    #[must_use]
+    pub fn describe(mut self, description: impl Into<String>) -> Scenario {
+        self.description = description.into();
+        self
+    }
+
+    /// Sets the workload name shown in reports.
+    ///
+    /// Converting the name into a `String` allocates unless it is one.
+    #[must_use]
+    pub fn workload(mut self, workload: impl Into<String>) -> Scenario {
+        self.workload = workload.into();
+        self
+    }
+
+    /// Names what the call's returned count counts (`matches`, `tokens`):
+    /// reports then show it per call. Default: not shown.
+    ///
+    /// Converting the name into a `String` allocates unless it is one.
+    #[must_use]
+    pub fn items(mut self, unit: impl Into<String>) -> Scenario {
+        self.items = Some(unit.into());
+        self
+    }
+
+    /// Sets the cycle: `calls` calls (at least 1) that together cover
+    /// `bytes` bytes of input before the sequence repeats. Reports show
+    /// MB/s when `bytes` is not 0.
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn cycle(mut self, calls: u64, bytes: u64) -> Scenario {
+        self.calls_per_cycle = calls.max(1);
+        self.bytes_per_cycle = bytes;
+        self
+    }
+
+    /// The scenario's name.
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its kind.
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn kind_of(&self) -> &str {
+        &self.kind
+    }
+
+    /// Its workload name (empty when none).
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn workload_name(&self) -> &str {
+        &self.workload
+    }
+
+    /// Its description.
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// What its items are called, when reports show them.
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn items_unit(&self) -> Option<&str> {
+        self.items.as_deref()
+    }
+
+    /// Calls in one cycle.
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn calls_per_cycle(&self) -> u64 {
+        self.calls_per_cycle
+    }
+
+    /// Bytes of input one cycle covers.
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn bytes_per_cycle(&self) -> u64 {
+        self.bytes_per_cycle
+    }
+
+    /// Bytes of input one call covers, on average over a cycle.
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn bytes_per_call(&self) -> f64 {
+        self.bytes_per_cycle as f64 / self.calls_per_cycle as f64
+    }
+
+    /// Runs the setup and returns the call.
+    ///
+    /// # Errors
+    ///
+    /// The setup's error.
+    ///
+    /// # Allocation
+    ///
+    /// Whatever the scenario's setup allocates, and the boxed call.
+    pub fn setup(&self) -> Result<Call, SetupError> {
+        (self.setup)()
+    }
+}
+
+/// Whether `name` is usable as a scenario name: non-empty, letters, digits,
+/// `-`, `_` and `.` only, not `.` or `..`.
+///
+/// Never allocates.
+#[must_use]
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Oops;
+    impl fmt::Display for Oops {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("oops")
+        }
+    }
+    impl std::error::Error for Oops {}
+
+    #[test]
+    fn calls_return_units_counts_and_results() {
+        let unit = Scenario::new("a", || || ());
+        assert_eq!((unit.setup().unwrap())(), Ok(0));
+        let count = Scenario::new("b", || || 7usize);
+        assert_eq!((count.setup().unwrap())(), Ok(7));
+        let failing = Scenario::new("c", || || Err::<u64, _>(Oops));
+        assert_eq!((failing.setup().unwrap())(), Err(CallError::new("oops")));
+        let bad_setup = Scenario::try_new("d", || {
+            Err(Oops)?;
+            Ok(|| ())
+        });
+        assert_eq!(bad_setup.setup().err().unwrap().to_string(), "oops");
+        let from_io = Scenario::try_new("e", || {
+            let text = std::fs::read("/nonexistent/escape-lab/input")?;
+            Ok(move || text.len())
+        });
+        assert!(from_io
+            .setup()
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("No such file"));
+    }
+
+    #[test]
+    fn names_are_checked() {
+        for good in ["owned", "append.grow", "a-b_c.1"] {
+            assert!(valid_name(good), "{good}");
+        }
+        for bad in ["", ".", "..", "a/b", "a b", "ä"] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+}
