@@ -13,7 +13,8 @@
 //!
 //! Ids: `dispatch/dyn/inline-never`, `dispatch/static/inline-never`,
 //! `dispatch/dyn/inline`, `dispatch/static/inline`. Each allocates nothing;
-//! the table after the group counts it, as for every bench.
+//! the table after the group counts it, as for every bench: the loop that
+//! times the calls (`common::record`) is the loop that counts them.
 //!
 //! ```text
 //! cargo bench --bench dispatch
@@ -22,20 +23,18 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use common::report::{self, Row};
-use common::RunArgs;
+use common::record::{self, Row, Slot};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use harness::countalloc;
 
 #[global_allocator]
 static ALLOC: countalloc::CountingAlloc = countalloc::CountingAlloc;
 
 const GROUP: &str = "dispatch";
 
-/// Ops counted for the allocation table (each is a few nanoseconds).
-const OPS: u64 = 100_000;
+/// What one op is, as `allocations.json` says it.
+const OP: &str = "one method call, argument and result through black_box";
 
 /// One small operation behind an interface.
 trait Step {
@@ -87,19 +86,26 @@ fn call_dyn(s: &dyn Step, x: u64) -> u64 {
     s.step(x)
 }
 
-// Counts the allocations of `ops` calls of `f` (monomorphised, so the loop
-// calls exactly what criterion times).
-fn counted(id: &str, ops: u64, f: impl Fn(u64) -> u64) -> Row {
-    let mut x = 1u64;
-    Row::measure(id, "call", 0, 1, ops, || {
-        x = black_box(f(black_box(x)));
-        Ok(0)
-    })
+// Benchmarks `call` as `function/parameter` of the group, recording its
+// allocations (it has no state to set up).
+fn bench(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    rows: &mut Vec<Row>,
+    function: &str,
+    parameter: &str,
+    call: impl Fn(u64) -> u64,
+) {
+    let id = BenchmarkId::new(function, parameter);
+    let mut slot = Slot::new(
+        GROUP,
+        Row::new(format!("{function}/{parameter}"), "call", 0, 1),
+    );
+    group.bench_function(id, |b| slot.run(b, || Ok(()), |_| Ok(call(black_box(1)))));
+    rows.push(slot.row);
 }
 
 fn dispatch(c: &mut Criterion) {
     common::assert_counting();
-    let args = RunArgs::from_env();
 
     // The objects the dyn calls go to, chosen at run time: `black_box(0)`
     // is opaque to the optimiser, so either type could be called.
@@ -111,66 +117,36 @@ fn dispatch(c: &mut Criterion) {
     let add_never = AddNever(7);
     let add_inline = AddInline(7);
 
-    // Allocations per call, counted outside criterion.
-    let ops = if args.testing() { 100 } else { OPS };
-    let mut rows = Vec::new();
-    if !args.listing() {
-        let want = |id: &str| args.wants(&format!("{GROUP}/{id}"));
-        if want("dyn/inline-never") {
-            rows.push(counted("dyn/inline-never", ops, |x| call_dyn(dyn_never, x)));
-        }
-        if want("static/inline-never") {
-            rows.push(counted("static/inline-never", ops, |x| {
-                call_static(&add_never, x)
-            }));
-        }
-        if want("dyn/inline") {
-            rows.push(counted("dyn/inline", ops, |x| call_dyn(dyn_inline, x)));
-        }
-        if want("static/inline") {
-            rows.push(counted("static/inline", ops, |x| {
-                call_static(&add_inline, x)
-            }));
-        }
-    }
-
-    let started = SystemTime::now();
     let mut group = c.benchmark_group(GROUP);
     group
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(2))
         .sample_size(100);
-    group.bench_function(BenchmarkId::new("dyn", "inline-never"), |b| {
-        b.iter(|| call_dyn(dyn_never, black_box(1)))
+    let mut rows = Vec::new();
+    bench(&mut group, &mut rows, "dyn", "inline-never", |x| {
+        call_dyn(dyn_never, x)
     });
-    group.bench_function(BenchmarkId::new("static", "inline-never"), |b| {
-        b.iter(|| call_static(&add_never, black_box(1)))
+    bench(&mut group, &mut rows, "static", "inline-never", |x| {
+        call_static(&add_never, x)
     });
-    group.bench_function(BenchmarkId::new("dyn", "inline"), |b| {
-        b.iter(|| call_dyn(dyn_inline, black_box(1)))
+    bench(&mut group, &mut rows, "dyn", "inline", |x| {
+        call_dyn(dyn_inline, x)
     });
-    group.bench_function(BenchmarkId::new("static", "inline"), |b| {
-        b.iter(|| call_static(&add_inline, black_box(1)))
+    bench(&mut group, &mut rows, "static", "inline", |x| {
+        call_static(&add_inline, x)
     });
     group.finish();
-    if args.listing() {
-        return;
-    }
 
-    let group_dir = common::criterion_home().join(GROUP);
-    for row in &mut rows {
-        row.read_criterion(&group_dir, started);
-    }
-    report::print_table(
-        "dispatch: per op = one method call (Go: interface 4.50 / concrete 3.80 ns inlining off, 3.45 / 0.29 ns on)",
+    record::print_table(
+        "dispatch: one op = one method call (Go, same machine kind: interface 4.50 / concrete 3.80 ns with inlining off, 3.45 / 0.29 ns on)",
         &rows,
     );
-    report::save_allocations(
-        &args,
+    record::save(
         GROUP,
-        "one method call, argument and result through black_box",
-        None::<()>,
-        &rows,
+        "allocations.json",
+        OP,
+        serde_json::Value::Null,
+        record::allocation_entries(&rows),
     );
 }
 

@@ -6,284 +6,266 @@
 //! `synthetic-en`'s (sizes larger than the dictionary are skipped). A size of
 //! `n` takes every `len/n`-th pattern (indices `i * len / n`), so the sample
 //! is spread over the whole sorted dictionary and is the same on every run.
-//! The haystack is the first MiB of the same workload's text (64 KiB in test
-//! mode); one op is a whole pass over it, as in the `variants` bench.
+//! The haystack is the first MiB of the same workload's text (64 KiB in an
+//! unoptimised build); one op is a whole pass over it, as in the `variants`
+//! bench.
 //!
 //! Throughput goes through criterion (group `scaling`, ids `engine/n`);
-//! build time (median of three builds) and memory (as each crate reports
-//! its heap) are printed as a table and written to
-//! `<criterion home>/scaling/scaling.json`, allocations per op to
-//! `allocations.json` beside it.
+//! build time (median of three builds, timed here) and memory (as each
+//! crate reports its heap) are printed as a table with the allocations, and
+//! written to `scaling.json` and `allocations.json` in
+//! `target/escape-lab/bench/scaling/`.
+//!
+//! To add an engine, add its id to [`ENGINES`] and a way to build it to
+//! [`build`] (and, if it is a new kind, to `common::engines::Engine`).
 //!
 //! ```text
 //! cargo bench --bench scaling
+//! cargo bench --bench scaling -- /10000     # criterion's filter: one size
 //! ```
 
 mod common;
 
-use std::time::{Duration, SystemTime};
+use std::cell::OnceCell;
+use std::time::Duration;
 
-use common::engines::{self, Engine, Haystack, Reference, PEER_IDS};
-use common::report::{self, Row};
-use common::RunArgs;
+use acmatch::{chunks, Automaton, Variant, DEFAULT_CHUNK};
+use common::engines::{self, Engine, Haystack, Reference};
+use common::record::{self, Row, Slot};
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use harness::acmatch::{Variant, DEFAULT_CHUNK};
-use harness::{countalloc, workload};
+use escape_lab::fmt::{error_chain, group as thousands, ns as fmt_ns, per_call};
 use serde::Serialize;
-use workload::Builtin;
+use workload::{Builtin, Workload};
 
 #[global_allocator]
 static ALLOC: countalloc::CountingAlloc = countalloc::CountingAlloc;
 
 /// Pattern counts.
 const SIZES: [usize; 4] = [100, 1_000, 10_000, 100_000];
-/// Haystack bytes per op.
+/// Haystack bytes per op (optimised builds).
 const HAYSTACK: usize = 1 << 20;
-/// Haystack bytes per op in test mode.
-const TEST_HAYSTACK: usize = 64 * 1024;
-/// Builds timed per engine and size; the median is reported.
+/// Builds timed per engine and size in optimised builds; the median is
+/// reported. Unoptimised builds build once.
 const BUILDS: usize = 3;
 /// The group name, and the folder of the JSON files.
 const GROUP: &str = "scaling";
 /// Our engine's id.
 const OURS: &str = "callback";
 
+/// The engines, in table order: ours, then the peers.
+const ENGINES: [&str; 5] = [
+    OURS,
+    engines::AC_DFA,
+    engines::AC_NFA,
+    engines::DAACHORSE_BYTEWISE,
+    engines::DAACHORSE_CHARWISE,
+];
+
+/// What one op is, as the JSON files say it.
+const OP: &str = "one pass over the haystack: callback in chunk-byte calls with the cursor carried, the peers in one overlapping find-all";
+
+/// One size: its patterns, and (built when its first benchmark runs) our
+/// automaton, its median build time and the matches every engine must find.
+struct Size {
+    n: usize,
+    patterns: Vec<Vec<u8>>,
+    shared: OnceCell<(Automaton, Duration, Reference)>,
+}
+
+impl Size {
+    fn shared(&self, h: &Haystack<'_>) -> &(Automaton, Duration, Reference) {
+        self.shared.get_or_init(|| {
+            let mut ac = None;
+            let build = median_build(|| {
+                let (built, took) = engines::build_ours(&self.patterns);
+                ac = Some(built);
+                Ok(took)
+            })
+            .expect("acmatch builds what the workload crate yields");
+            let ac = ac.expect("built at least once");
+            let reference = Reference::new(&ac, h);
+            (ac, build, reference)
+        })
+    }
+}
+
+/// A benchmark's state: the engine and its median build time.
+struct Built<'a> {
+    engine: Engine<'a>,
+    build: Duration,
+}
+
+/// Builds engine `id` over `size`'s patterns and checks it against the
+/// reference; ours is the size's shared automaton.
+fn build<'a>(id: &str, size: &'a Size, h: &Haystack<'_>) -> Result<Built<'a>, String> {
+    let (ac, ac_build, reference) = size.shared(h);
+    let (mut engine, build) = match id {
+        OURS => (
+            Engine::ours(Variant::Callback, ac, DEFAULT_CHUNK),
+            *ac_build,
+        ),
+        peer => {
+            let mut engine = None;
+            let build = median_build(|| {
+                let (built, took) = engines::build_peer(peer, &size.patterns)
+                    .map_err(|e| format!("cannot build: {e}"))?;
+                engine = Some(built);
+                Ok(took)
+            })?;
+            (engine.expect("built at least once"), build)
+        }
+    };
+    reference.check(&mut engine, h, &format!("{} patterns", size.n))?;
+    Ok(Built { engine, build })
+}
+
+// The median of `BUILDS` timed builds (one in an unoptimised build).
+fn median_build(mut build: impl FnMut() -> Result<Duration, String>) -> Result<Duration, String> {
+    let builds = if common::UNOPTIMISED { 1 } else { BUILDS };
+    let mut times = (0..builds)
+        .map(|_| build())
+        .collect::<Result<Vec<_>, _>>()?;
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+/// The input, as both JSON files record it.
 #[derive(Serialize)]
-struct ScalingJson<'a> {
-    schema_version: u32,
-    mode: &'static str,
+struct Input<'a> {
     dictionary: &'a str,
     dictionary_patterns: usize,
     haystack_bytes: usize,
     sample: &'static str,
-    builds_timed: usize,
-    engines: Vec<EngineJson>,
 }
 
+/// One benchmark's entry in `scaling.json`.
 #[derive(Serialize)]
-struct EngineJson {
-    engine: &'static str,
-    patterns: usize,
-    status: String,
-    build_ms_median: Option<f64>,
-    heap_bytes: Option<usize>,
-    matches_per_op: Option<u64>,
-    mb_per_s: Option<f64>,
+struct ScalingEntry {
+    build_ms_median: f64,
+    builds_timed: usize,
+    heap_bytes: usize,
 }
 
-// One line of the build-and-memory table.
-struct Built {
+/// What the table shows beside a benchmark's row.
+struct Extra {
     engine: &'static str,
-    patterns: usize,
+    n: usize,
     build: Option<Duration>,
     heap_bytes: Option<usize>,
-    row: usize,
 }
 
 fn scaling(c: &mut Criterion) {
     common::assert_counting();
-    let args = RunArgs::from_env();
-    let ids: Vec<&str> = std::iter::once(OURS).chain(PEER_IDS).collect();
-    if args.listing() {
-        let mut group = c.benchmark_group(GROUP);
-        for n in SIZES {
-            for id in &ids {
-                group.bench_function(BenchmarkId::new(*id, n), |b| b.iter(|| ()));
-            }
-        }
-        group.finish();
-        return;
-    }
-    let wanted = |id: &str, n: usize| args.wants(&format!("{GROUP}/{id}/{n}"));
-    if !SIZES.iter().any(|&n| ids.iter().any(|id| wanted(id, n))) {
-        return;
-    }
-
-    let dictionary = match workload::article_dir(None)
-        .map(|dir| workload::load_builtin(Builtin::ArticleEn, Some(&dir)))
-    {
-        Some(Ok(w)) => w,
-        Some(Err(e)) => {
-            println!(
-                "scaling: cannot load article-en ({}); using synthetic-en",
-                common::error_chain(&e)
-            );
-            synthetic()
-        }
-        None => {
-            println!("scaling: no article data; drawing patterns from synthetic-en");
-            synthetic()
-        }
-    };
-    let limit = if args.testing() {
-        TEST_HAYSTACK
+    let dictionary = dictionary();
+    let limit = if common::UNOPTIMISED {
+        common::UNOPTIMISED_HAYSTACK
     } else {
         HAYSTACK
     };
     let h = Haystack::new(&dictionary.haystack).prefix(limit);
-    let builds = if args.testing() { 1 } else { BUILDS };
-    let ops = if args.testing() { 1 } else { report::OPS };
-    println!(
-        "\nscaling: patterns from {} ({} in all), {} bytes of its text per op",
-        dictionary.name,
-        report::thousands(dictionary.patterns.len() as u64),
-        report::thousands(h.len() as u64)
-    );
+    let bytes = h.len() as u64;
+    let calls = chunks(h.bytes, DEFAULT_CHUNK).count() as u64;
 
-    let started = SystemTime::now();
     let mut group = c.benchmark_group(GROUP);
     group
-        .throughput(Throughput::Bytes(h.len() as u64))
+        .throughput(Throughput::Bytes(bytes))
         .sampling_mode(SamplingMode::Flat);
     let mut rows: Vec<Row> = Vec::new();
-    let mut table: Vec<Built> = Vec::new();
+    let mut extras: Vec<Extra> = Vec::new();
     for n in SIZES {
         if n > dictionary.patterns.len() {
-            println!(
+            eprintln!(
                 "skipping {n} patterns: {} has only {}",
                 dictionary.name,
                 dictionary.patterns.len()
             );
             continue;
         }
-        if !ids.iter().any(|id| wanted(id, n)) {
-            continue;
-        }
-        let patterns = sample(&dictionary.patterns, n);
-
-        // Ours: timed builds, then the reference every engine must match.
-        let mut times = Vec::new();
-        let mut ac = None;
-        for _ in 0..builds {
-            let (built, took) = engines::build_ours(&patterns);
-            times.push(took);
-            ac = Some(built);
-        }
-        let ac = ac.expect("at least one build");
-        let reference = Reference::new(&ac, &h);
-        let mut engines: Vec<(Engine<'_>, Option<Duration>)> = Vec::new();
-        if wanted(OURS, n) {
-            engines.push((
-                Engine::ours(Variant::Callback, &ac, DEFAULT_CHUNK),
-                Some(median(times)),
-            ));
-        }
-        for id in PEER_IDS {
-            if !wanted(id, n) {
+        let size = Size {
+            n,
+            patterns: sample(&dictionary.patterns, n),
+            shared: OnceCell::new(),
+        };
+        for id in ENGINES {
+            if !engines::peer_fits_build(id, n) {
+                eprintln!("not benchmarking {GROUP}/{id}/{n} in an unoptimised build: building it takes seconds there");
                 continue;
             }
-            if args.testing() && id == engines::AC_DFA && n > engines::TEST_DFA_MAX_PATTERNS {
-                println!("skipping {id}/{n} in test mode: building it takes seconds unoptimised");
-                continue;
-            }
-            let mut times = Vec::new();
-            let mut last = None;
-            for _ in 0..builds {
-                match engines::build_peer(id, &patterns) {
-                    Ok((engine, took)) => {
-                        times.push(took);
-                        last = Some(engine);
-                    }
-                    Err(e) => {
-                        println!("skipping {id}/{n}: cannot build: {e}");
-                        rows.push(Row::failed(
-                            format!("{id}/{n}"),
-                            "peer",
-                            format!("cannot build: {e}"),
-                        ));
-                        table.push(Built {
-                            engine: id,
-                            patterns: n,
-                            build: None,
-                            heap_bytes: None,
-                            row: rows.len() - 1,
-                        });
-                        break;
-                    }
-                }
-            }
-            if let Some(engine) = last {
-                engines.push((engine, Some(median(times))));
-            }
-        }
-
-        for (mut engine, build) in engines {
-            let id = engine.id();
-            let mut row = Row::measure(
-                format!("{id}/{n}"),
-                engine.kind().name(),
-                h.len() as u64,
-                engine.calls_per_op(&h),
-                ops,
-                || engine.op(&h),
-            );
-            if row.ok() {
-                if let Err(e) = reference.check(&mut engine, &h, &format!("{n} patterns")) {
-                    panic!("{e}");
-                }
-                group.bench_function(BenchmarkId::new(id, n), |b| b.iter(|| engine.op(&h)));
-            } else {
-                row.matches_per_op = None;
-            }
-            rows.push(row);
-            table.push(Built {
-                engine: id,
-                patterns: n,
-                build,
-                heap_bytes: Some(engine.heap_bytes()),
-                row: rows.len() - 1,
+            let kind = if id == OURS { "variant" } else { "peer" };
+            let engine_calls = if id == OURS { calls } else { 1 };
+            let row = Row::new(format!("{id}/{n}"), kind, bytes, engine_calls);
+            let mut slot = Slot::new(GROUP, row);
+            group.bench_function(BenchmarkId::new(id, n), |b| {
+                slot.run(b, || build(id, &size, &h), |s| s.engine.op(&h))
             });
+            extras.push(Extra {
+                engine: id,
+                n,
+                build: slot.state().map(|s| s.build),
+                heap_bytes: slot.state().map(|s| s.engine.heap_bytes()),
+            });
+            rows.push(slot.row);
         }
     }
     group.finish();
-
-    let group_dir = common::criterion_home().join(GROUP);
-    for row in &mut rows {
-        row.read_criterion(&group_dir, started);
+    if !rows.iter().any(Row::ran) {
+        return;
     }
-    print_build_table(&table, &rows);
 
-    let json = ScalingJson {
-        schema_version: 1,
-        mode: args.mode.name(),
+    print_table(&dictionary, bytes, &rows, &extras);
+    let input = record::to_value(&Input {
         dictionary: &dictionary.name,
         dictionary_patterns: dictionary.patterns.len(),
         haystack_bytes: h.len(),
         sample: "n patterns at indices i * len / n of the dictionary",
-        builds_timed: builds,
-        engines: table
-            .iter()
-            .map(|b| {
-                let row = &rows[b.row];
-                EngineJson {
-                    engine: b.engine,
-                    patterns: b.patterns,
-                    status: row
-                        .error
-                        .clone()
-                        .map_or("ok".to_owned(), |e| format!("error: {e}")),
-                    build_ms_median: b.build.map(|d| d.as_secs_f64() * 1e3),
-                    heap_bytes: b.heap_bytes,
-                    matches_per_op: row.matches_per_op,
-                    mb_per_s: row.mb_per_s(),
-                }
-            })
-            .collect(),
-    };
-    report::save(&args, GROUP, "scaling.json", &json);
-    report::save_allocations(
-        &args,
+    });
+    let builds = if common::UNOPTIMISED { 1 } else { BUILDS };
+    let scaling_entries = rows
+        .iter()
+        .zip(&extras)
+        .filter(|(r, _)| r.ran() && !r.profiled)
+        .filter_map(|(r, x)| {
+            let entry = ScalingEntry {
+                build_ms_median: x.build?.as_secs_f64() * 1e3,
+                builds_timed: builds,
+                heap_bytes: x.heap_bytes?,
+            };
+            Some((r.id.clone(), record::to_value(&entry)))
+        })
+        .collect();
+    record::save(GROUP, "scaling.json", OP, input.clone(), scaling_entries);
+    record::save(
         GROUP,
-        "one pass over the haystack: callback in chunk-byte calls with the cursor carried, the peers in one overlapping find-all",
-        None::<()>,
-        &rows,
+        "allocations.json",
+        OP,
+        input,
+        record::allocation_entries(&rows),
     );
 }
 
-fn synthetic() -> workload::Workload {
-    workload::load_builtin(Builtin::SyntheticEn, None).expect("synthetic workloads never fail")
+// The article's English workload when its data is found, else synthetic-en.
+fn dictionary() -> Workload {
+    let synthetic = || {
+        workload::load_builtin(Builtin::SyntheticEn, None).expect("synthetic workloads never fail")
+    };
+    match workload::article_dir(None)
+        .map(|dir| workload::load_builtin(Builtin::ArticleEn, Some(&dir)))
+    {
+        Some(Ok(w)) => w,
+        Some(Err(e)) => {
+            eprintln!(
+                "scaling: cannot load article-en ({}); using synthetic-en",
+                error_chain(&e)
+            );
+            synthetic()
+        }
+        None => {
+            eprintln!("scaling: no article data; drawing patterns from synthetic-en");
+            synthetic()
+        }
+    }
 }
 
 // `n` patterns spread evenly over `all`: indices i * len / n.
@@ -291,64 +273,79 @@ fn sample(all: &[Vec<u8>], n: usize) -> Vec<Vec<u8>> {
     (0..n).map(|i| all[i * all.len() / n].clone()).collect()
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn print_build_table(table: &[Built], rows: &[Row]) {
-    println!("\nscaling: build time (median), memory, throughput and allocations");
+fn print_table(dictionary: &Workload, bytes: u64, rows: &[Row], extras: &[Extra]) {
+    let timed = !common::UNOPTIMISED;
     println!(
-        "{:<20} {:>9} {:>10} {:>12} {:>8} {:>8} {:>6} {:>9}",
-        "engine", "patterns", "build ms", "heap bytes", "MB/s", "vs peer", "B/op", "allocs/op"
+        "\nscaling: patterns from {} ({} in all); one op = one pass over {} bytes of its text",
+        dictionary.name,
+        thousands(dictionary.patterns.len() as u64),
+        thousands(bytes)
     );
-    let mut own_timing = false;
-    for b in table {
-        let row = &rows[b.row];
+    let mut header = format!("{:<24} {:>9} {:>9}", "engine", "patterns", "ops");
+    if timed {
+        header.push_str(&format!(
+            " {:>10} {:>11} {:>8} {:>8}",
+            "build", "time/op", "MB/s", "vs peer"
+        ));
+    }
+    header.push_str(&format!(
+        " {:>12} {:>6} {:>9}",
+        "heap bytes", "B/op", "allocs/op"
+    ));
+    println!("{header}");
+    for (row, x) in rows.iter().zip(extras).filter(|(r, _)| r.ran()) {
+        let patterns = thousands(x.n as u64);
         if let Some(e) = &row.error {
-            println!(
-                "{:<20} {:>9} error: {e}",
-                b.engine,
-                report::thousands(b.patterns as u64)
-            );
+            println!("{:<24} {patterns:>9} error: {e}", x.engine);
             continue;
         }
-        // The fastest peer at the same number of patterns.
-        let best = table
-            .iter()
-            .filter(|o| o.patterns == b.patterns)
-            .map(|o| &rows[o.row])
-            .filter(|r| r.kind == "peer")
-            .filter_map(Row::mb_per_s)
-            .max_by(f64::total_cmp);
-        own_timing |= row.criterion_ns.is_none();
-        let build = b
-            .build
-            .map_or("-".to_owned(), |d| format!("{:.2}", d.as_secs_f64() * 1e3));
-        let heap = b
-            .heap_bytes
-            .map_or("-".to_owned(), |h| report::thousands(h as u64));
-        let mark = if row.criterion_ns.is_none() { "*" } else { "" };
-        let mbs = row
-            .mb_per_s()
-            .map_or("-".to_owned(), |m| format!("{m:.1}{mark}"));
-        let ratio = match (row.mb_per_s(), best) {
-            (Some(m), Some(best)) => format!("{:.2}x", m / best),
-            _ => "-".to_owned(),
+        // The fastest peer with the same patterns, in this run.
+        let best = record::best_peer(
+            rows.iter()
+                .zip(extras)
+                .filter(|(_, o)| o.n == x.n)
+                .map(|(r, _)| r),
+        );
+        let name = if row.profiled {
+            format!("{} (p)", x.engine)
+        } else {
+            x.engine.to_owned()
         };
-        println!(
-            "{:<20} {:>9} {build:>10} {heap:>12} {mbs:>8} {ratio:>8} {:>6} {:>9}",
-            b.engine,
-            report::thousands(b.patterns as u64),
-            report::quotient(row.counts.bytes, row.ops),
-            report::quotient(row.counts.allocs, row.ops),
-        );
+        let mut line = format!("{name:<24} {patterns:>9} {:>9}", thousands(row.ops));
+        if timed {
+            let build = x
+                .build
+                .map_or("-".to_owned(), |d| fmt_ns(d.as_nanos() as f64));
+            let time = row.ns_per_op().map_or("-".to_owned(), fmt_ns);
+            let (mbs, vs) = match best {
+                Some(_) => (record::mb_s(row), record::vs(row, best)),
+                None => ("-".to_owned(), "-".to_owned()),
+            };
+            line.push_str(&format!(" {build:>10} {time:>11} {mbs:>8} {vs:>8}"));
+        }
+        let heap = x.heap_bytes.map_or("-".to_owned(), |h| thousands(h as u64));
+        line.push_str(&format!(
+            " {heap:>12} {:>6} {:>9}",
+            per_call(row.counts.bytes, row.ops),
+            per_call(row.counts.allocs, row.ops),
+        ));
+        println!("{line}");
     }
-    println!("vs peer: MB/s relative to the fastest peer with the same patterns");
-    if own_timing {
+    println!(
+        "ops: every iteration criterion ran, its warm-up included; B and allocs: exact totals over them, divided"
+    );
+    if timed {
         println!(
-            "* no criterion estimate from this run (test or profile mode): mean of the counted ops"
+            "build: median of {BUILDS} builds; time/op: mean over the ops, timed by the bench around the loop it counts; criterion's own estimates are above"
         );
+        println!(
+            "MB/s: 10^6 bytes/s, only beside a peer with the same patterns in this run; vs peer: relative to the fastest of them"
+        );
+    } else {
+        println!("times: not shown, this build is unoptimised (cargo test --benches)");
+    }
+    if rows.iter().any(|r| r.profiled) {
+        println!("(p): ran under the profiler (--profile-time); its figures are not written");
     }
 }
 

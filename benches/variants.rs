@@ -10,69 +10,69 @@
 //! One op is a pass over the whole haystack (see `common::engines` for why):
 //! our variants in [`acmatch::DEFAULT_CHUNK`]-byte calls with the cursor
 //! carried, the peers in one overlapping find-all. Every engine's matches
-//! are checked against ours before it is timed.
+//! are checked against ours before it is timed, on criterion's first call of
+//! its routine, so only the benchmarks criterion runs are built and checked.
 //!
 //! ```text
 //! cargo bench --bench variants                      # measure
+//! cargo bench --bench variants -- fixed             # criterion's filter
 //! cargo bench --bench variants -- --profile-time 5  # flamegraphs
 //! cargo test --bench variants                       # smoke test
 //! ```
 
 mod common;
 
+use std::cell::OnceCell;
 use std::env;
 use std::path::Path;
-use std::time::SystemTime;
+use std::time::Duration;
 
+use acmatch::{chunks, Automaton, Variant, DEFAULT_CHUNK};
 use common::engines::{self, Engine, Haystack, Kind, Reference, PEER_IDS};
-use common::report::{self, Row};
-use common::RunArgs;
+use common::record::{self, Row, Slot};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use harness::acmatch::{Variant, DEFAULT_CHUNK};
-use harness::{countalloc, workload};
+use escape_lab::fmt::{error_chain, group as thousands};
 use serde::Serialize;
 use workload::{Builtin, Workload};
 
 #[global_allocator]
 static ALLOC: countalloc::CountingAlloc = countalloc::CountingAlloc;
 
-/// In test mode each workload's haystack is cut to this many bytes (32
-/// calls), so that `cargo test --benches` stays quick in a debug build.
-const TEST_HAYSTACK: usize = 64 * 1024;
-
 /// The pattern file of the `files` workload.
 const PATTERNS_ENV: &str = "ESCAPE_LAB_PATTERNS";
 /// The haystack file of the `files` workload.
 const HAYSTACK_ENV: &str = "ESCAPE_LAB_HAYSTACK";
 
+/// What one op is, as `allocations.json` says it.
+const OP: &str = "one pass over the whole haystack: our variants in chunk-byte calls with the cursor carried, the peers in one overlapping find-all";
+
 fn workloads(c: &mut Criterion) {
     common::assert_counting();
-    let args = RunArgs::from_env();
     // Bad file settings fail before minutes are spent on the others.
     let files = files_workload();
 
     let synthetic = workload::load_builtin(Builtin::DEFAULT, None)
         .expect("the synthetic workloads never fail to load");
-    bench_workload(c, &args, &synthetic);
+    bench_workload(c, &synthetic);
     drop(synthetic);
 
     match workload::article_dir(None) {
         Some(dir) => {
             for which in [Builtin::ArticleEn, Builtin::ArticleZh] {
                 match workload::load_builtin(which, Some(&dir)) {
-                    Ok(w) => bench_workload(c, &args, &w),
-                    Err(e) => println!("skipping {which}: {}", common::error_chain(&e)),
+                    Ok(w) => bench_workload(c, &w),
+                    Err(e) => eprintln!("skipping {which}: {}", error_chain(&e)),
                 }
             }
         }
-        None => println!(
+        None => eprintln!(
             "skipping article-en and article-zh: no article data (set {} to the folder holding en/ and cn/)",
             workload::DATA_ENV
         ),
     }
 
     if let Some(w) = files {
-        bench_workload(c, &args, &w);
+        bench_workload(c, &w);
     }
 }
 
@@ -86,7 +86,7 @@ fn files_workload() -> Option<Workload> {
             Ok(w) => Some(w),
             Err(e) => bad_input(&format!(
                 "{PATTERNS_ENV} and {HAYSTACK_ENV}: {}",
-                common::error_chain(&e)
+                error_chain(&e)
             )),
         },
         (Some(_), None) => bad_input(&format!(
@@ -103,177 +103,159 @@ fn bad_input(message: &str) -> ! {
     std::process::exit(2)
 }
 
+/// What the benchmarks of one group share: our automaton and the matches
+/// every engine must find. Built when the first benchmark of the group runs,
+/// so a group that criterion filters out builds nothing.
+struct Shared {
+    ac: Automaton,
+    build: Duration,
+    reference: Reference,
+}
+
+/// The input of a group, as `allocations.json` records it: a file whose
+/// input differs is replaced, not merged. (No description: it holds the
+/// data's absolute path.)
 #[derive(Serialize)]
-struct WorkloadJson<'a> {
-    name: &'a str,
-    description: &'a str,
+struct Input<'a> {
+    workload: &'a str,
     patterns: usize,
     pattern_bytes: usize,
     haystack_bytes: usize,
     chunk: usize,
     matches_per_op: u64,
-    acmatch_build_ms: f64,
-    acmatch_heap_bytes: usize,
 }
 
-const OP: &str = "one pass over the whole haystack: our variants in chunk-byte calls with the cursor carried, the peers in one overlapping find-all";
-
-fn bench_workload(c: &mut Criterion, args: &RunArgs, w: &Workload) {
+fn bench_workload(c: &mut Criterion, w: &Workload) {
     let group_name = w.name.as_str();
-    let ids: Vec<&str> = Variant::ALL
-        .iter()
-        .map(|v| v.name())
-        .chain(PEER_IDS)
-        .collect();
-    if args.listing() {
-        // Criterion lists what is registered and runs nothing.
-        let mut group = c.benchmark_group(group_name);
-        for id in ids {
-            group.bench_function(id, |b| b.iter(|| ()));
-        }
-        group.finish();
-        return;
-    }
-    if !args.wants_any(group_name, ids.iter().copied()) {
-        return;
-    }
-
     let full = Haystack::new(&w.haystack);
-    let h = if args.testing() {
-        full.prefix(TEST_HAYSTACK)
+    let h = if common::UNOPTIMISED {
+        full.prefix(common::UNOPTIMISED_HAYSTACK)
     } else {
         full
     };
-    println!(
-        "\n{group_name}: {} patterns, {} bytes of haystack{}, chunk {DEFAULT_CHUNK}",
-        report::thousands(w.patterns.len() as u64),
-        report::thousands(h.len() as u64),
-        if h.len() < full.len() {
-            " (cut for test mode)"
-        } else {
-            ""
-        }
-    );
-
-    let (ac, build) = engines::build_ours(&w.patterns);
-    println!("built acmatch in {:.0} ms", build.as_secs_f64() * 1e3);
-    let reference = Reference::new(&ac, &h);
-    let mut engines: Vec<Engine<'_>> = Vec::new();
-    let mut rows: Vec<Row> = Vec::new();
-    let wanted = |id: &str| args.wants(&format!("{group_name}/{id}"));
-    for v in Variant::ALL {
-        if wanted(v.name()) {
-            engines.push(Engine::ours(v, &ac, DEFAULT_CHUNK));
-        }
-    }
-    for id in PEER_IDS {
-        if !wanted(id) {
-            continue;
-        }
-        if args.testing()
-            && id == engines::AC_DFA
-            && w.patterns.len() > engines::TEST_DFA_MAX_PATTERNS
-        {
-            println!(
-                "skipping {id} on {group_name} in test mode: building it takes seconds unoptimised (cargo bench runs it)"
-            );
-            continue;
-        }
-        match engines::build_peer(id, &w.patterns) {
-            Ok((engine, took)) => {
-                println!("built {id} in {:.0} ms", took.as_secs_f64() * 1e3);
-                engines.push(engine);
+    let cell = OnceCell::new();
+    let shared = || {
+        cell.get_or_init(|| {
+            let (ac, build) = engines::build_ours(&w.patterns);
+            let reference = Reference::new(&ac, &h);
+            Shared {
+                ac,
+                build,
+                reference,
             }
-            Err(e) => {
-                println!("skipping {id} on {group_name}: cannot build: {e}");
-                rows.push(Row::failed(
-                    id,
-                    Kind::Peer.name(),
-                    format!("cannot build: {e}"),
-                ));
-            }
-        }
-    }
+        })
+    };
+    let bytes = h.len() as u64;
+    let calls = chunks(h.bytes, DEFAULT_CHUNK).count() as u64;
 
-    // Allocations first (they also show a variant that cannot run), then the
-    // agreement check, both outside criterion's timing.
-    let ops = if args.testing() { 1 } else { report::OPS };
-    let mut timed: Vec<Engine<'_>> = Vec::new();
-    for mut engine in engines {
-        let id = engine.id();
-        let row = Row::measure(
-            id,
-            engine.kind().name(),
-            h.len() as u64,
-            engine.calls_per_op(&h),
-            ops,
-            || engine.op(&h),
-        );
-        if let Some(e) = &row.error {
-            println!("not timing {id} on {group_name}: {e}");
-        } else if let Err(e) = reference.check(&mut engine, &h, group_name) {
-            panic!("{e}");
-        }
-        if row.ok() {
-            timed.push(engine);
-        }
-        rows.push(row);
-    }
-
-    let started = SystemTime::now();
     let mut group = c.benchmark_group(group_name);
     group
-        .throughput(Throughput::Bytes(h.len() as u64))
+        .throughput(Throughput::Bytes(bytes))
         // An op takes milliseconds: flat sampling keeps the iteration count
         // (and so the run time) bounded.
         .sampling_mode(SamplingMode::Flat);
-    let mut failures = vec![0u64; timed.len()];
-    for (engine, failed) in timed.iter_mut().zip(&mut failures) {
-        let id = engine.id();
-        group.bench_function(id, |b| {
-            b.iter(|| {
-                let r = engine.op(&h);
-                *failed += u64::from(r.is_err());
-                r
-            })
+    let mut rows: Vec<Row> = Vec::new();
+    for v in Variant::ALL {
+        let row = Row::new(v.name(), Kind::Variant.name(), bytes, calls);
+        let mut slot = Slot::new(group_name, row);
+        group.bench_function(v.name(), |b| {
+            slot.run(
+                b,
+                || {
+                    let s = shared();
+                    let mut engine = Engine::ours(v, &s.ac, DEFAULT_CHUNK);
+                    s.reference.check(&mut engine, &h, group_name)?;
+                    Ok(engine)
+                },
+                |engine| engine.op(&h),
+            )
         });
+        rows.push(slot.row);
+    }
+    for id in PEER_IDS {
+        if !engines::peer_fits_build(id, w.patterns.len()) {
+            eprintln!(
+                "not benchmarking {group_name}/{id} in an unoptimised build: building it takes seconds there (cargo bench runs it)"
+            );
+            continue;
+        }
+        let mut slot = Slot::new(group_name, Row::new(id, Kind::Peer.name(), bytes, 1));
+        group.bench_function(id, |b| {
+            slot.run(
+                b,
+                || {
+                    let s = shared();
+                    let (mut engine, _) = engines::build_peer(id, &w.patterns)
+                        .map_err(|e| format!("cannot build: {e}"))?;
+                    s.reference.check(&mut engine, &h, group_name)?;
+                    Ok(engine)
+                },
+                |engine| engine.op(&h),
+            )
+        });
+        rows.push(slot.row);
     }
     group.finish();
-    for (engine, failed) in timed.iter().zip(&failures) {
-        if *failed > 0 {
-            println!(
-                "error: {} failed in {failed} timed ops on {group_name}; its time is not meaningful",
-                engine.id()
-            );
-        }
-    }
 
-    // Table order: variants, then peers, whatever failed when.
-    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-    let group_dir = common::criterion_home().join(group_name);
-    for row in &mut rows {
-        row.read_criterion(&group_dir, started);
-    }
-    report::print_table(
+    // Nothing of this group ran (filtered out, or `--list`).
+    let Some(s) = cell.get() else {
+        return;
+    };
+    assert_boxed_counted(&rows);
+    let cut = if h.len() < full.len() {
+        " (cut: unoptimised build)"
+    } else {
+        ""
+    };
+    let built = if common::UNOPTIMISED {
+        String::new()
+    } else {
+        format!("; acmatch built in {:.0} ms", s.build.as_secs_f64() * 1e3)
+    };
+    record::print_table(
         &format!(
-            "{group_name}: per op = one pass over {} bytes; {} matches",
-            report::thousands(h.len() as u64),
-            report::thousands(reference.count())
+            "{group_name}: {} patterns, {} matches per op; one op = one pass over {} bytes{cut}: {} calls of {} bytes for our variants, one find-all for the peers{built}",
+            thousands(w.patterns.len() as u64),
+            thousands(s.reference.count()),
+            thousands(bytes),
+            thousands(calls),
+            thousands(DEFAULT_CHUNK as u64),
         ),
         &rows,
     );
-    let workload = WorkloadJson {
-        name: &w.name,
-        description: &w.description,
+    let input = Input {
+        workload: &w.name,
         patterns: w.patterns.len(),
         pattern_bytes: w.pattern_bytes(),
         haystack_bytes: h.len(),
         chunk: DEFAULT_CHUNK,
-        matches_per_op: reference.count(),
-        acmatch_build_ms: build.as_secs_f64() * 1e3,
-        acmatch_heap_bytes: ac.heap_bytes(),
+        matches_per_op: s.reference.count(),
     };
-    report::save_allocations(args, group_name, OP, Some(workload), &rows);
+    record::save(
+        group_name,
+        "allocations.json",
+        OP,
+        record::to_value(&input),
+        record::allocation_entries(&rows),
+    );
+}
+
+// The positive control of the record itself: `boxed` allocates one `Box`
+// per hit and per token, so when it ran and found matches, its record must
+// show allocations (else the snapshots around the timed loop see nothing).
+fn assert_boxed_counted(rows: &[Row]) {
+    let boxed = Variant::Boxed.name();
+    if let Some(r) = rows
+        .iter()
+        .find(|r| r.id == boxed && r.ops > 0 && r.matches_per_op.is_some())
+    {
+        assert!(
+            r.counts.allocs >= r.ops,
+            "{boxed} found matches but its record shows {} allocations over {} ops: the allocation record is not counting",
+            r.counts.allocs,
+            r.ops
+        );
+    }
 }
 
 criterion_group! {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use acmatch::{chunks, Automaton, Cursor, Matcher, Variant};
 use escape_lab::model::WorkloadInfo;
-use escape_lab::profile::{ProfileOptions, RunOutcome};
+use escape_lab::profile::ProfileOptions;
 use escape_lab::Scenario;
 use workload::{Builtin, Workload};
 
@@ -220,18 +220,20 @@ pub fn scenarios(
     Ok((variant_scenarios(&w, chunk, &chosen), info))
 }
 
-/// `escape-lab profile`: the scenarios of the command line through
-/// [`escape_lab::profile::run`], with `boxed` against `fixed` drawn as what
-/// the fix removed.
+/// What `escape-lab profile` runs: the scenarios of the command line, the
+/// workload, and the run's options with `boxed` against `fixed` drawn as
+/// what the fix removed.
 ///
 /// # Errors
 ///
-/// As [`scenarios`] and [`escape_lab::profile::run`].
+/// As [`scenarios`].
 ///
 /// # Allocation
 ///
-/// Freely.
-pub fn profile(cmd: &ProfileCommand) -> Result<RunOutcome, ArticleError> {
+/// The workload and the scenarios.
+pub fn profile_plan(
+    cmd: &ProfileCommand,
+) -> Result<(Vec<Scenario>, WorkloadInfo, ProfileOptions), ArticleError> {
     let (mut scenarios, info) = scenarios(&cmd.input, &cmd.variants, cmd.chunk)?;
     if cmd.cases {
         scenarios.extend(case_scenarios());
@@ -239,7 +241,7 @@ pub fn profile(cmd: &ProfileCommand) -> Result<RunOutcome, ArticleError> {
     let mut run = cmd.run.clone();
     let (before, after) = scenarios::FIX;
     run.compare = vec![(before.to_string(), after.to_string())];
-    Ok(escape_lab::profile::run(&scenarios, info, &run)?)
+    Ok((scenarios, info, run))
 }
 
 /// The scenarios the gate measures: every variant on the default workload

@@ -3,19 +3,16 @@
 //! function per command, and owns the exit codes: 0 success, 1 a regression
 //! or a failed scenario, 2 bad usage or bad input.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use acmatch::Variant;
 use anyhow::Result;
 use article::commands::{self, MatchOptions, ProfileCommand, WorkloadChoice};
 use article::ArticleError;
 use clap::{Args, Parser, Subcommand};
+use escape_lab::cli::{self, CheckArgs, DiffArgs, RunArgs};
 use escape_lab::gate::check::CheckOptions;
-use escape_lab::gate::report::{self, Format};
-use escape_lab::pass::Settings;
-use escape_lab::profile::ProfileOptions;
 
 #[global_allocator]
 static ALLOC: escape_lab::Alloc = escape_lab::Alloc;
@@ -92,45 +89,8 @@ struct ProfileArgs {
     /// Also run the article's other escape cases (see `escape-lab list`)
     #[arg(long)]
     cases: bool,
-    /// Run folder [default: profiles/run-YYYYMMDD-HHMMSS, UTC]
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// Shorten every pass (for CI)
-    #[arg(long)]
-    quick: bool,
-    /// Open index.html when done
-    #[arg(long)]
-    open: bool,
-    /// Seconds of CPU sampling per scenario
-    #[arg(long, default_value_t = 2.0, value_name = "S")]
-    cpu_seconds: f64,
-    /// Time limit of one pass of one scenario, seconds
-    #[arg(long, default_value_t = 120, value_name = "S")]
-    timeout: u64,
-}
-
-#[derive(Args, Debug)]
-struct CheckArgs {
-    /// The baseline file
-    #[arg(long, default_value = "profiles/baseline.json", value_name = "FILE")]
-    baseline: PathBuf,
-    /// Rewrite the baseline from this measurement
-    #[arg(long)]
-    bless: bool,
-    /// Report format: text, markdown (for a CI job summary) or json
-    #[arg(long, default_value = "text", value_name = "FORMAT")]
-    format: Format,
-    /// Time limit of one pass of one scenario, seconds
-    #[arg(long, default_value_t = 60, value_name = "S")]
-    timeout: u64,
-}
-
-#[derive(Args, Debug)]
-struct DiffArgs {
-    /// The older run's summary.json
-    old: PathBuf,
-    /// The newer run's summary.json
-    new: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 #[derive(Args, Debug)]
@@ -163,33 +123,22 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let root = PathBuf::from(SOURCE_ROOT);
     match cli.command {
         None => profile(&cli.profile),
         Some(Command::Profile(args)) => profile(&args),
         Some(Command::Check(args)) => {
-            let root = PathBuf::from(SOURCE_ROOT);
-            let opts = CheckOptions {
-                baseline: args.baseline.clone(),
-                bless: args.bless,
-                timeout: Duration::from_secs(args.timeout),
+            let defaults = CheckOptions {
+                baseline: root.join("profiles").join("baseline.json"),
                 work_dir: root.join("target").join("escape-lab"),
-                source_root: root,
+                source_root: root.clone(),
+                ..CheckOptions::default()
             };
+            let opts = args.options(defaults).map_err(ArticleError::from)?;
             let (scenarios, info) = commands::gate_scenarios()?;
-            let outcome = escape_lab::gate::check::check(&scenarios, info, &opts)
-                .map_err(ArticleError::from)?;
-            print!("{}", report::render(&outcome, &args.baseline, args.format));
-            Ok(if outcome.failed() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(cli::check(&scenarios, info, &opts, args.format).map_err(ArticleError::from)?)
         }
-        Some(Command::Diff(args)) => {
-            let table = escape_lab::diff::diff(&args.old, &args.new).map_err(ArticleError::from)?;
-            print!("{table}");
-            Ok(ExitCode::SUCCESS)
-        }
+        Some(Command::Diff(args)) => Ok(cli::diff(&args).map_err(ArticleError::from)?),
         Some(Command::Match(args)) => {
             let opts = MatchOptions {
                 input: args.input.choice(),
@@ -208,35 +157,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn profile(args: &ProfileArgs) -> Result<ExitCode> {
+    let out = escape_lab::profile::default_out_dir(Path::new("profiles"));
+    let run = args
+        .run
+        .options(out, PathBuf::from(SOURCE_ROOT))
+        .map_err(ArticleError::from)?;
     let cmd = ProfileCommand {
         input: args.input.choice(),
         variants: args.variants.clone(),
         chunk: args.chunk,
         cases: args.cases,
-        run: ProfileOptions {
-            out: args.out.clone().unwrap_or_else(|| {
-                escape_lab::profile::default_out_dir(&PathBuf::from("profiles"))
-            }),
-            settings: Settings {
-                quick: args.quick,
-                cpu_seconds: args.cpu_seconds,
-                ..Settings::default()
-            },
-            timeout: Duration::from_secs(args.timeout),
-            progress: true,
-            compare: Vec::new(),
-            source_root: PathBuf::from(SOURCE_ROOT),
-        },
+        run,
     };
-    let outcome = commands::profile(&cmd)?;
-    print!("{}", escape_lab::profile::table(&outcome.summary));
-    println!("\nreport: {}", outcome.index.display());
-    if args.open {
-        escape_lab::profile::open(&outcome.index);
-    }
-    Ok(if outcome.failed() > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let (scenarios, info, opts) = commands::profile_plan(&cmd)?;
+    Ok(cli::profile(&scenarios, info, &opts, args.run.open).map_err(ArticleError::from)?)
 }

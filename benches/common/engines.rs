@@ -8,7 +8,7 @@
 //!
 //! - our variants make one call per [`acmatch::DEFAULT_CHUNK`]-byte chunk,
 //!   carrying the [`Cursor`] from one call to the next, as the original Go
-//!   benchmark and the harness do;
+//!   benchmark and escape-lab's own passes do;
 //! - the peers have no chunked interface (neither crate can resume a search
 //!   from a saved state), so they make one overlapping find-all over the
 //!   whole haystack.
@@ -23,22 +23,32 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use acmatch::{chunks, Automaton, Cursor, Match, Matcher, Variant};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use daachorse::{CharwiseDoubleArrayAhoCorasick, DoubleArrayAhoCorasick};
-use harness::acmatch::{self, chunks, Automaton, Cursor, Match, Matcher, Variant};
 
 /// The peers' benchmark ids, in table order.
-pub const PEER_IDS: [&str; 4] = [AC_DFA, AC_NFA, "daachorse-bytewise", "daachorse-charwise"];
+pub const PEER_IDS: [&str; 4] = [AC_DFA, AC_NFA, DAACHORSE_BYTEWISE, DAACHORSE_CHARWISE];
 
 /// `aho-corasick`'s DFA.
 pub const AC_DFA: &str = "aho-corasick-dfa";
 /// `aho-corasick`'s contiguous NFA.
 pub const AC_NFA: &str = "aho-corasick-nfa";
+/// `daachorse`'s `DoubleArrayAhoCorasick`.
+pub const DAACHORSE_BYTEWISE: &str = "daachorse-bytewise";
+/// `daachorse`'s `CharwiseDoubleArrayAhoCorasick`.
+pub const DAACHORSE_CHARWISE: &str = "daachorse-charwise";
 
-/// In test mode (`cargo test --benches`, unoptimised) the aho-corasick DFA
-/// is only built over at most this many patterns: over the article
-/// dictionaries it takes several seconds there.
-pub const TEST_DFA_MAX_PATTERNS: usize = 10_000;
+/// In an unoptimised build ([`super::UNOPTIMISED`], `cargo test --benches`)
+/// the aho-corasick DFA is not benchmarked over more than this many
+/// patterns: over the article dictionaries building it takes 2 to 9 s there.
+pub const UNOPTIMISED_DFA_MAX_PATTERNS: usize = 10_000;
+
+/// Whether the peer `id` is benchmarked over `patterns` patterns in this
+/// build (see [`UNOPTIMISED_DFA_MAX_PATTERNS`]).
+pub fn peer_fits_build(id: &str, patterns: usize) -> bool {
+    !(super::UNOPTIMISED && id == AC_DFA && patterns > UNOPTIMISED_DFA_MAX_PATTERNS)
+}
 
 /// Bytes compared match by match between every engine and the reference.
 pub const SAMPLE_BYTES: usize = 64 * 1024;
@@ -140,8 +150,8 @@ impl<'a> Engine<'a> {
         match self {
             Engine::Ours { matcher, .. } => matcher.variant().name(),
             Engine::AhoCorasick { id, .. } => id,
-            Engine::DaachorseBytewise(_) => PEER_IDS[2],
-            Engine::DaachorseCharwise(_) => PEER_IDS[3],
+            Engine::DaachorseBytewise(_) => DAACHORSE_BYTEWISE,
+            Engine::DaachorseCharwise(_) => DAACHORSE_CHARWISE,
         }
     }
 
@@ -267,10 +277,10 @@ pub fn build_peer(id: &str, patterns: &[Vec<u8>]) -> Result<(Engine<'static>, Du
                 .map_err(|e| e.to_string())?;
             Engine::AhoCorasick { id, ac }
         }
-        "daachorse-bytewise" => Engine::DaachorseBytewise(
+        DAACHORSE_BYTEWISE => Engine::DaachorseBytewise(
             DoubleArrayAhoCorasick::new(patterns).map_err(|e| e.to_string())?,
         ),
-        "daachorse-charwise" => {
+        DAACHORSE_CHARWISE => {
             let texts = patterns
                 .iter()
                 .map(|p| std::str::from_utf8(p))
@@ -319,8 +329,14 @@ impl Reference {
     ///
     /// # Errors
     ///
-    /// A message naming the engine, the workload and the first difference;
-    /// or the engine's own error.
+    /// The engine's own error (a full buffer, a haystack that is not UTF-8),
+    /// when it cannot run.
+    ///
+    /// # Panics
+    ///
+    /// When the engine runs but disagrees, with a message naming the engine,
+    /// the workload and the first difference: every figure of the bench
+    /// rests on the engines finding the same matches.
     pub fn check(
         &self,
         engine: &mut Engine<'_>,
@@ -337,28 +353,27 @@ impl Reference {
                 .zip(&sample)
                 .position(|(a, b)| a != b)
                 .unwrap_or(self.sample.len().min(sample.len()));
-            return Err(format!(
+            panic!(
                 "{id} disagrees with acmatch on {workload}: in the first {} bytes it finds {} matches, acmatch {}; first difference at sorted index {first}: {id} {:?}, acmatch {:?}",
                 self.sample_len,
                 sample.len(),
                 self.sample.len(),
                 sample.get(first),
                 self.sample.get(first),
-            ));
+            );
         }
         let (count, fp) = fingerprint(engine, h)?;
-        if count != self.count || fp != self.fingerprint {
-            return Err(format!(
-                "{id} disagrees with acmatch on {workload}: {count} matches against acmatch's {} (same in the first {} bytes){}",
-                self.count,
-                self.sample_len,
-                if count == self.count {
-                    "; the counts agree but the sets differ"
-                } else {
-                    ""
-                }
-            ));
-        }
+        assert!(
+            count == self.count && fp == self.fingerprint,
+            "{id} disagrees with acmatch on {workload}: {count} matches against acmatch's {} (same in the first {} bytes){}",
+            self.count,
+            self.sample_len,
+            if count == self.count {
+                "; the counts agree but the sets differ"
+            } else {
+                ""
+            }
+        );
         Ok(())
     }
 }

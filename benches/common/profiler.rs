@@ -3,18 +3,31 @@
 //!
 //! pprof's own `criterion` integration is pinned to criterion 0.5 and its
 //! flamegraphs to inferno 0.11 (DESIGN.md, "Known traps"), so this one goes
-//! through `harness::flame`, as the harness's CPU pass does: the SVGs look
+//! through `escape_lab::flame`, as escape-lab's CPU pass does: the SVGs look
 //! the same, sampling is capped at the kernel's 250 Hz, and `malloc`/`free`
 //! are not blocklisted.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use criterion::profiler::Profiler;
-use harness::flame;
+use escape_lab::flame;
+use escape_lab::fmt::error_chain;
+
+// Set between criterion's `start_profiling` and `stop_profiling` calls.
+static PROFILING: AtomicBool = AtomicBool::new(false);
+
+/// Whether criterion is profiling the current benchmark: it calls
+/// [`FlameProfiler`] around the whole run of each benchmark under
+/// `--profile-time`, and never otherwise. The allocation record uses it to
+/// keep figures measured under the profiler out of its JSON.
+pub fn is_profiling() -> bool {
+    PROFILING.load(Ordering::Relaxed)
+}
 
 /// Samples with pprof while criterion profiles one benchmark, then writes
 /// `flamegraph.svg` and `profile.pb.gz` (readable by `go tool pprof`) into
-/// the directory criterion gives, `<criterion home>/<group>/<id>/profile/`.
+/// the directory criterion gives it (`<criterion home>/<group>/<id>/profile/`).
 ///
 /// Failures are printed, not panicked on: a missing flamegraph should not
 /// stop a long run.
@@ -36,16 +49,18 @@ impl FlameProfiler {
 
 impl Profiler for FlameProfiler {
     fn start_profiling(&mut self, benchmark_id: &str, _benchmark_dir: &Path) {
+        PROFILING.store(true, Ordering::Relaxed);
         match flame::start_cpu_profiler(self.frequency_hz) {
             Ok(guard) => self.guard = Some(guard),
             Err(e) => eprintln!(
                 "warning: no flamegraph for {benchmark_id}: {}",
-                super::error_chain(&e)
+                error_chain(&e)
             ),
         }
     }
 
     fn stop_profiling(&mut self, benchmark_id: &str, benchmark_dir: &Path) {
+        PROFILING.store(false, Ordering::Relaxed);
         let Some(guard) = self.guard.take() else {
             return;
         };
@@ -73,10 +88,10 @@ fn write(report: &pprof::Report, benchmark_id: &str, dir: &Path) -> Result<u64, 
         .filter_map(|l| l.rsplit_once(' ')?.1.parse::<u64>().ok())
         .sum();
     let title = format!("{benchmark_id}: CPU");
-    let svg = flame::cpu_svg(&folded, &title).map_err(|e| super::error_chain(&e))?;
-    let svg_path = dir.join("flamegraph.svg");
-    harness::atomic::write(&svg_path, svg.as_bytes()).map_err(|e| e.to_string())?;
-    flame::write_pprof_gz(report, &dir.join("profile.pb.gz"))
-        .map_err(|e| super::error_chain(&e))?;
+    let svg = flame::cpu_svg(&folded, &title).map_err(|e| error_chain(&e))?;
+    escape_lab::atomic::write(&dir.join("flamegraph.svg"), svg.as_bytes())
+        .map_err(|e| error_chain(&e))?;
+    let pb = flame::pprof_gz(report).map_err(|e| error_chain(&e))?;
+    escape_lab::atomic::write(&dir.join("profile.pb.gz"), &pb).map_err(|e| error_chain(&e))?;
     Ok(samples)
 }

@@ -11,9 +11,14 @@
 //! Switching is safe at any moment because all three hand out memory from
 //! [`System`]: `countalloc` only counts on the side, and dhat's allocator
 //! forwards to `System` and ignores frees and reallocations of blocks it did
-//! not see allocated. The cost in the system mode is one relaxed atomic load
-//! per allocation; dhat's global lock is never taken outside the `heap` pass
-//! (DESIGN.md, "Known traps").
+//! not see allocated. The cost in the system mode is two relaxed atomic
+//! loads per allocation; dhat's global lock is never taken outside the
+//! `heap` pass (DESIGN.md, "Known traps").
+//!
+//! In the system mode it also counts, per thread, while an allocation
+//! assertion ([`crate::assert`]) is measuring on some thread: that is how a
+//! test binary with this allocator gets exact counts without a child
+//! process, and the test harness's other threads never leak in.
 //!
 //! Install it in every binary that runs scenarios:
 //!
@@ -23,7 +28,8 @@
 //! ```
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 /// Which allocator a process uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +43,49 @@ pub enum Mode {
 }
 
 static MODE: AtomicU8 = AtomicU8::new(0);
+
+/// How many allocation measurements are under way (on any thread).
+static MEASURING: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Whether this thread's allocations are being traced (their stacks
+    /// recorded by [`crate::assert`]).
+    static TRACING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// While alive, the system mode counts (per thread) as the counting mode
+/// does. Measurements nest and overlap across threads.
+pub(crate) struct Measuring(());
+
+impl Measuring {
+    pub(crate) fn start() -> Measuring {
+        MEASURING.fetch_add(1, Ordering::SeqCst);
+        Measuring(())
+    }
+}
+
+impl Drop for Measuring {
+    fn drop(&mut self) {
+        MEASURING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Turns tracing of this thread's allocations on or off.
+pub(crate) fn set_tracing(on: bool) {
+    TRACING.with(|t| t.set(on));
+}
+
+#[inline]
+fn counting_in_system_mode() -> bool {
+    MEASURING.load(Ordering::Relaxed) != 0
+}
+
+#[inline]
+fn trace(size: usize) {
+    if TRACING.try_with(Cell::get).unwrap_or(false) {
+        crate::assert::record(size);
+    }
+}
 
 /// Selects the allocator for the rest of the process.
 ///
@@ -84,6 +133,10 @@ unsafe impl GlobalAlloc for SwitchAlloc {
         // SAFETY: forwarded with the caller's guarantees.
         unsafe {
             match MODE.load(Ordering::Relaxed) {
+                0 if counting_in_system_mode() => {
+                    trace(layout.size());
+                    countalloc::CountingAlloc.alloc(layout)
+                }
                 0 => System.alloc(layout),
                 1 => countalloc::CountingAlloc.alloc(layout),
                 _ => dhat::Alloc.alloc(layout),
@@ -96,6 +149,10 @@ unsafe impl GlobalAlloc for SwitchAlloc {
         // SAFETY: forwarded with the caller's guarantees.
         unsafe {
             match MODE.load(Ordering::Relaxed) {
+                0 if counting_in_system_mode() => {
+                    trace(layout.size());
+                    countalloc::CountingAlloc.alloc_zeroed(layout)
+                }
                 0 => System.alloc_zeroed(layout),
                 1 => countalloc::CountingAlloc.alloc_zeroed(layout),
                 _ => dhat::Alloc.alloc_zeroed(layout),
@@ -108,6 +165,7 @@ unsafe impl GlobalAlloc for SwitchAlloc {
         // SAFETY: forwarded with the caller's guarantees.
         unsafe {
             match MODE.load(Ordering::Relaxed) {
+                0 if counting_in_system_mode() => countalloc::CountingAlloc.dealloc(ptr, layout),
                 0 => System.dealloc(ptr, layout),
                 1 => countalloc::CountingAlloc.dealloc(ptr, layout),
                 _ => dhat::Alloc.dealloc(ptr, layout),
@@ -120,6 +178,10 @@ unsafe impl GlobalAlloc for SwitchAlloc {
         // SAFETY: forwarded with the caller's guarantees.
         unsafe {
             match MODE.load(Ordering::Relaxed) {
+                0 if counting_in_system_mode() => {
+                    trace(new_size);
+                    countalloc::CountingAlloc.realloc(ptr, layout, new_size)
+                }
                 0 => System.realloc(ptr, layout, new_size),
                 1 => countalloc::CountingAlloc.realloc(ptr, layout, new_size),
                 _ => dhat::Alloc.realloc(ptr, layout, new_size),

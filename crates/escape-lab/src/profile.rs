@@ -30,7 +30,7 @@ use crate::{atomic, flame, fmt, index, Error};
 #[derive(Clone, Debug)]
 pub struct ProfileOptions {
     /// Run folder; created if missing. Default:
-    /// `target/escape-lab/run-<UTC time>` under the source root.
+    /// `<target>/escape-lab/run-<UTC time>` (see [`target_dir`]).
     pub out: PathBuf,
     /// What every child gets. Default: [`Settings::default`].
     pub settings: Settings,
@@ -52,7 +52,7 @@ impl Default for ProfileOptions {
     fn default() -> ProfileOptions {
         let root = source_root();
         ProfileOptions {
-            out: default_out_dir(&root.join("target").join("escape-lab")),
+            out: default_out_dir(&target_dir().join("escape-lab")),
             settings: Settings::default(),
             timeout: Duration::from_secs(120),
             progress: true,
@@ -62,10 +62,10 @@ impl Default for ProfileOptions {
     }
 }
 
-/// The root of the sources being profiled, found at run time: the
-/// outermost folder holding a `Cargo.toml` with a `[workspace]` above the
-/// package cargo ran (`CARGO_MANIFEST_DIR`), else that package, else the
-/// current folder.
+/// The root of the sources being profiled, found at run time as cargo finds
+/// a workspace: from the package cargo ran (`CARGO_MANIFEST_DIR`, else the
+/// current folder), the nearest folder upwards whose `Cargo.toml` has a
+/// `[workspace]` (the package's own included), else the package itself.
 ///
 /// # Allocation
 ///
@@ -77,15 +77,31 @@ pub fn source_root() -> PathBuf {
         .or_else(|| std::env::current_dir().ok())
         .unwrap_or_else(|| PathBuf::from("."));
     let start = start.canonicalize().unwrap_or(start);
-    let mut root = start.clone();
-    for dir in start.ancestors().skip(1) {
-        let is_workspace = std::fs::read_to_string(dir.join("Cargo.toml"))
-            .is_ok_and(|t| t.lines().any(|l| l.trim() == "[workspace]"));
-        if is_workspace {
-            root = dir.to_path_buf();
-        }
-    }
-    root
+    start
+        .ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|t| t.lines().any(|l| l.trim() == "[workspace]"))
+        })
+        .map_or(start.clone(), Path::to_path_buf)
+}
+
+/// cargo's target folder for this process: three levels above the
+/// executable when it is a test or bench binary (`<target>/<profile>/deps/`),
+/// else `target` under [`source_root`].
+///
+/// # Allocation
+///
+/// The path.
+#[must_use]
+pub fn target_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            let deps = exe.parent()?;
+            (deps.file_name()? == "deps").then(|| deps.parent()?.parent().map(Path::to_path_buf))?
+        })
+        .unwrap_or_else(|| source_root().join("target"))
 }
 
 /// `<base>/run-YYYYMMDD-HHMMSS` (UTC).

@@ -129,11 +129,26 @@ pub struct CheckOptions {
     /// Where each check makes its own working folder (`check-XXXXXX`) for
     /// the passes' files: removed when every scenario could be measured,
     /// kept when one failed, so that its stderr can be read where the
-    /// message says. Default: `target/escape-lab` under the source root.
+    /// message says. Default: `<target>/escape-lab` (see
+    /// [`crate::profile::target_dir`]).
     pub work_dir: PathBuf,
     /// The folder allocation sites are reported relative to. Default:
     /// [`crate::profile::source_root`].
     pub source_root: PathBuf,
+    /// Only the scenarios whose names contain one of these (all when
+    /// empty): the others are neither measured nor compared, and a bless
+    /// keeps their baseline entries. Default: empty.
+    pub only: Vec<String>,
+}
+
+impl CheckOptions {
+    /// Whether the scenario called `name` is selected by [`CheckOptions::only`].
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn selects(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|f| name.contains(f.as_str()))
+    }
 }
 
 impl Default for CheckOptions {
@@ -143,8 +158,9 @@ impl Default for CheckOptions {
             baseline: root.join("profiles").join("baseline.json"),
             bless: false,
             timeout: Duration::from_secs(60),
-            work_dir: root.join("target").join("escape-lab"),
+            work_dir: crate::profile::target_dir().join("escape-lab"),
             source_root: root,
+            only: Vec::new(),
         }
     }
 }
@@ -202,7 +218,9 @@ pub fn check(
     let baseline = if opts.bless {
         None
     } else {
-        Some(baseline::read(&opts.baseline)?)
+        let mut b = baseline::read(&opts.baseline)?;
+        b.scenarios.retain(|e| opts.selects(&e.name));
+        Some(b)
     };
     std::fs::create_dir_all(&opts.work_dir).map_err(|e| Error::write(&opts.work_dir, e))?;
     let work = tempfile::Builder::new()
@@ -215,7 +233,7 @@ pub fn check(
         display_root: work.path().to_path_buf(),
     };
     let mut measured = Vec::new();
-    for s in scenarios {
+    for s in scenarios.iter().filter(|s| opts.selects(s.name())) {
         let dir = work.path().join(s.name());
         std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
         measured.push(match supervisor.run(Pass::Count, s.name(), &dir) {
@@ -235,7 +253,8 @@ pub fn check(
         let _ = work.keep();
     }
     let Some(baseline) = baseline else {
-        return bless(measured, workload, opts);
+        let order: Vec<&str> = scenarios.iter().map(Scenario::name).collect();
+        return bless(measured, workload, opts, &order);
     };
     let mut warnings = Vec::new();
     if baseline.rustc != RUSTC_VERSION {
@@ -272,6 +291,7 @@ fn bless(
     measured: Vec<Result<BaselineEntry, (String, String)>>,
     workload: WorkloadInfo,
     opts: &CheckOptions,
+    order: &[&str],
 ) -> Result<CheckOutcome, Error> {
     let failed: Vec<String> = measured
         .iter()
@@ -291,14 +311,33 @@ fn bless(
         description: String::new(),
         ..workload
     };
+    let fresh: Vec<BaselineEntry> = measured.into_iter().flatten().collect();
+    // A filtered bless replaces the selected entries and keeps the others,
+    // in the order of the scenario list.
+    let mut kept = Vec::new();
+    if !opts.only.is_empty() && opts.baseline.exists() {
+        let old = baseline::read(&opts.baseline)?;
+        kept.extend(old.scenarios.into_iter().filter(|e| !opts.selects(&e.name)));
+    }
+    let rows = compare(
+        &Baseline {
+            schema_version: BASELINE_VERSION,
+            rustc: RUSTC_VERSION.to_string(),
+            workload: workload.clone(),
+            scenarios: fresh.clone(),
+        },
+        &fresh.iter().cloned().map(Ok).collect::<Vec<_>>(),
+    );
+    let position = |name: &str| order.iter().position(|n| *n == name).unwrap_or(usize::MAX);
+    let mut scenarios: Vec<BaselineEntry> = kept.into_iter().chain(fresh).collect();
+    scenarios.sort_by_key(|e| position(&e.name));
     let b = Baseline {
         schema_version: BASELINE_VERSION,
         rustc: RUSTC_VERSION.to_string(),
         workload,
-        scenarios: measured.into_iter().flatten().collect(),
+        scenarios,
     };
     baseline::write(&opts.baseline, &b)?;
-    let rows = compare(&b, &b.scenarios.iter().cloned().map(Ok).collect::<Vec<_>>());
     Ok(CheckOutcome {
         rows,
         warnings: Vec::new(),

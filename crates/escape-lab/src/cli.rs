@@ -1,0 +1,211 @@
+//! The command-line options and commands that every escape-lab binary
+//! shares: a user's bench target through [`crate::Lab`], and the article's
+//! `escape-lab` binary, which flattens these same structs into its own.
+//!
+//! Exit codes: 0 success; 1 a regression or a failed scenario; 2 bad usage,
+//! bad input or an output that cannot be written.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::gate::check::{self, CheckOptions};
+use crate::gate::report::{self, Format};
+use crate::model::WorkloadInfo;
+use crate::pass::Settings;
+use crate::profile::{self, ProfileOptions};
+use crate::{Error, Scenario};
+
+/// The longest `--cpu-seconds` and `--timeout` accepted: an hour.
+const MAX_SECONDS: f64 = 3600.0;
+
+/// Options of `profile`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct RunArgs {
+    /// Run folder [default: target/escape-lab/BENCH/run-YYYYMMDD-HHMMSS, UTC]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Shorten every pass (for CI)
+    #[arg(long)]
+    pub quick: bool,
+    /// Open index.html when done
+    #[arg(long)]
+    pub open: bool,
+    /// Seconds of CPU sampling per scenario (at most 3600)
+    #[arg(long, default_value_t = 2.0, value_name = "S")]
+    pub cpu_seconds: f64,
+    /// Time limit of one pass of one scenario, seconds (at most 3600)
+    #[arg(long, default_value_t = 120, value_name = "S")]
+    pub timeout: u64,
+}
+
+impl RunArgs {
+    /// The run's options, with `out` when `--out` is not given.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Usage`] for `--cpu-seconds` that is not a number of seconds
+    /// in (0, 3600] or a `--timeout` of 0 or over 3600.
+    ///
+    /// # Allocation
+    ///
+    /// The options.
+    pub fn options(&self, out: PathBuf, source_root: PathBuf) -> Result<ProfileOptions, Error> {
+        let s = self.cpu_seconds;
+        if !(s.is_finite() && s > 0.0 && s <= MAX_SECONDS) {
+            return Err(Error::Usage {
+                option: "--cpu-seconds".into(),
+                problem: format!("{s} is not a number of seconds in (0, {MAX_SECONDS}]"),
+            });
+        }
+        Ok(ProfileOptions {
+            out: self.out.clone().unwrap_or(out),
+            settings: Settings {
+                quick: self.quick,
+                cpu_seconds: s,
+                ..Settings::default()
+            },
+            timeout: timeout("--timeout", self.timeout)?,
+            progress: true,
+            compare: Vec::new(),
+            source_root,
+        })
+    }
+}
+
+fn timeout(option: &str, seconds: u64) -> Result<Duration, Error> {
+    if seconds == 0 || seconds as f64 > MAX_SECONDS {
+        return Err(Error::Usage {
+            option: option.into(),
+            problem: format!("{seconds} is not a number of seconds in [1, {MAX_SECONDS}]"),
+        });
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+/// Options of `check`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct CheckArgs {
+    /// The baseline file [default: profiles/baseline.json beside Cargo.toml]
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Rewrite the baseline from this measurement (with a filter: only the
+    /// scenarios it selects)
+    #[arg(long)]
+    pub bless: bool,
+    /// Report format: text, markdown (for a CI job summary) or json
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub format: Format,
+    /// Time limit of one pass of one scenario, seconds (at most 3600)
+    #[arg(long, default_value_t = 60, value_name = "S")]
+    pub timeout: u64,
+}
+
+impl CheckArgs {
+    /// The check's options over `defaults` (which carries the default
+    /// baseline, work folder and source root).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Usage`] for a `--timeout` of 0 or over 3600.
+    ///
+    /// # Allocation
+    ///
+    /// The options.
+    pub fn options(&self, defaults: CheckOptions) -> Result<CheckOptions, Error> {
+        Ok(CheckOptions {
+            baseline: self.baseline.clone().unwrap_or(defaults.baseline),
+            bless: self.bless,
+            timeout: timeout("--timeout", self.timeout)?,
+            ..defaults
+        })
+    }
+}
+
+/// Arguments of `diff`.
+#[derive(Args, Clone, Debug)]
+pub struct DiffArgs {
+    /// The older run's summary.json
+    pub old: PathBuf,
+    /// The newer run's summary.json
+    pub new: PathBuf,
+}
+
+/// `profile`: runs, prints the table and where the page is, opens it if
+/// asked. Exit 1 when a scenario failed.
+///
+/// # Errors
+///
+/// [`profile::run`]'s.
+///
+/// # Allocation
+///
+/// Freely.
+pub fn profile(
+    scenarios: &[Scenario],
+    workload: WorkloadInfo,
+    opts: &ProfileOptions,
+    open: bool,
+) -> Result<ExitCode, Error> {
+    let outcome = profile::run(scenarios, workload, opts)?;
+    print!("{}", profile::table(&outcome.summary));
+    println!("\nreport: {}", outcome.index.display());
+    if open {
+        profile::open(&outcome.index);
+    }
+    Ok(exit(outcome.failed() == 0))
+}
+
+/// `check`: measures, compares (or blesses), prints the report in `format`.
+/// Exit 1 on a regression.
+///
+/// # Errors
+///
+/// [`check::check`]'s.
+///
+/// # Allocation
+///
+/// Freely.
+pub fn check(
+    scenarios: &[Scenario],
+    workload: WorkloadInfo,
+    opts: &CheckOptions,
+    format: Format,
+) -> Result<ExitCode, Error> {
+    let outcome = check::check(scenarios, workload, opts)?;
+    print!("{}", report::render(&outcome, &opts.baseline, format));
+    Ok(exit(!outcome.failed()))
+}
+
+/// `diff`: prints the two runs side by side.
+///
+/// # Errors
+///
+/// [`crate::diff::diff`]'s.
+///
+/// # Allocation
+///
+/// The summaries and the table.
+pub fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
+    print!("{}", crate::diff::diff(&args.old, &args.new)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn exit(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Prints `escape-lab: <error and its causes>` and returns exit code 2.
+///
+/// Allocates the message.
+#[must_use]
+pub fn report_error(e: &Error) -> ExitCode {
+    eprintln!("escape-lab: {}", crate::fmt::error_chain(e));
+    ExitCode::from(e.exit_code())
+}
