@@ -4,7 +4,6 @@
 //! leave the other scenarios' reports complete; an unwritable `--out` is
 //! exit 2; two runs give identical counts.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -95,12 +94,7 @@ fn assert_xml(path: &Path) -> String {
 }
 
 fn pprof_samples(path: &Path) -> (usize, Vec<String>) {
-    use pprof::protos::Message;
-    let mut raw = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
-        .read_to_end(&mut raw)
-        .unwrap();
-    let p = pprof::protos::Profile::decode(raw.as_slice()).unwrap();
+    let p = escape_lab::pprof::encode::from_bytes(&std::fs::read(path).unwrap()).unwrap();
     let strings = p.string_table.clone();
     (p.sample.len(), strings)
 }

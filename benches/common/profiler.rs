@@ -3,9 +3,10 @@
 //!
 //! pprof's own `criterion` integration is pinned to criterion 0.5 and its
 //! flamegraphs to inferno 0.11 (DESIGN.md, "Known traps"), so this one goes
-//! through `escape_lab::flame`, as escape-lab's CPU pass does: the SVGs look
-//! the same, sampling is capped at the kernel's 250 Hz, and `malloc`/`free`
-//! are not blocklisted.
+//! through `escape_lab::pprof` and `escape_lab::flame`, as escape-lab's CPU
+//! pass does: every sample keeps its own instruction (so inlined frames and
+//! lines are right), sampling is capped at the kernel's 250 Hz, `malloc`
+//! and `free` are not blocklisted, and the SVGs look the same.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use criterion::profiler::Profiler;
 use escape_lab::flame;
 use escape_lab::fmt::error_chain;
+use escape_lab::pprof::{cpu, encode, fold, mapping, symbolize};
 
 // Set between criterion's `start_profiling` and `stop_profiling` calls.
 static PROFILING: AtomicBool = AtomicBool::new(false);
@@ -33,16 +35,16 @@ pub fn is_profiling() -> bool {
 /// stop a long run.
 pub struct FlameProfiler {
     frequency_hz: i32,
-    guard: Option<pprof::ProfilerGuard<'static>>,
+    profiler: Option<cpu::CpuProfiler>,
 }
 
 impl FlameProfiler {
     /// A profiler sampling at `frequency_hz` (clamped to 250 Hz by
-    /// [`flame::start_cpu_profiler`]).
+    /// [`cpu::CpuProfiler::start`]).
     pub fn new(frequency_hz: i32) -> FlameProfiler {
         FlameProfiler {
             frequency_hz,
-            guard: None,
+            profiler: None,
         }
     }
 }
@@ -50,8 +52,8 @@ impl FlameProfiler {
 impl Profiler for FlameProfiler {
     fn start_profiling(&mut self, benchmark_id: &str, _benchmark_dir: &Path) {
         PROFILING.store(true, Ordering::Relaxed);
-        match flame::start_cpu_profiler(self.frequency_hz) {
-            Ok(guard) => self.guard = Some(guard),
+        match cpu::CpuProfiler::start(self.frequency_hz) {
+            Ok(p) => self.profiler = Some(p),
             Err(e) => eprintln!(
                 "warning: no flamegraph for {benchmark_id}: {}",
                 error_chain(&e)
@@ -61,14 +63,13 @@ impl Profiler for FlameProfiler {
 
     fn stop_profiling(&mut self, benchmark_id: &str, benchmark_dir: &Path) {
         PROFILING.store(false, Ordering::Relaxed);
-        let Some(guard) = self.guard.take() else {
+        let Some(profiler) = self.profiler.take() else {
             return;
         };
-        let report = guard.report().build();
-        drop(guard);
-        let written = report
-            .map_err(|e| format!("cannot build the pprof report: {e}"))
-            .and_then(|report| write(&report, benchmark_id, benchmark_dir));
+        let written = profiler
+            .stop()
+            .map_err(|e| error_chain(&e))
+            .and_then(|samples| write(&samples, benchmark_id, benchmark_dir));
         match written {
             Ok(samples) => println!(
                 "flamegraph: {} ({samples} samples)",
@@ -80,18 +81,24 @@ impl Profiler for FlameProfiler {
 }
 
 // Writes the SVG and the protobuf; returns the number of samples.
-fn write(report: &pprof::Report, benchmark_id: &str, dir: &Path) -> Result<u64, String> {
+fn write(samples: &cpu::CpuSamples, benchmark_id: &str, dir: &Path) -> Result<u64, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let folded = flame::fold_report(report);
-    let samples = folded
-        .lines()
-        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<u64>().ok())
-        .sum();
+    let mappings = mapping::current_process().unwrap_or_default();
+    let profile = encode::cpu_profile(
+        samples,
+        &mut symbolize::Symbolizer::new(),
+        &encode::CpuProfileOptions {
+            mappings: &mappings,
+            ..encode::CpuProfileOptions::default()
+        },
+    );
+    let folded =
+        fold::fold(&profile, 0, &fold::FoldOptions::default()).map_err(|e| error_chain(&e))?;
     let title = format!("{benchmark_id}: CPU");
     let svg = flame::cpu_svg(&folded, &title).map_err(|e| error_chain(&e))?;
     escape_lab::atomic::write(&dir.join("flamegraph.svg"), svg.as_bytes())
         .map_err(|e| error_chain(&e))?;
-    let pb = flame::pprof_gz(report).map_err(|e| error_chain(&e))?;
+    let pb = encode::to_gzip(&profile).map_err(|e| error_chain(&e))?;
     escape_lab::atomic::write(&dir.join("profile.pb.gz"), &pb).map_err(|e| error_chain(&e))?;
-    Ok(samples)
+    Ok(samples.total())
 }

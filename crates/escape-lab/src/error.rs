@@ -47,9 +47,12 @@ pub enum Error {
         /// What is wrong with it, naming the field when one is at fault.
         problem: String,
     },
-    /// A flamegraph could not be drawn or a profile encoded.
+    /// A flamegraph could not be drawn.
     #[error(transparent)]
     Flame(#[from] crate::flame::FlameError),
+    /// A profile could not be taken, read or encoded.
+    #[error(transparent)]
+    Profile(#[from] crate::pprof::Error),
 }
 
 impl Error {

@@ -12,10 +12,23 @@
 /// The returned `String`.
 #[must_use]
 pub fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+    group_signed(i128::from(n))
+}
+
+/// [`group`] for any integer, with a leading `-` when negative.
+///
+/// # Allocation
+///
+/// The returned `String`.
+#[must_use]
+pub fn group_signed(x: i128) -> String {
+    let digits = x.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if x < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
             out.push(',');
         }
         out.push(c);

@@ -15,19 +15,29 @@ use base64::Engine as _;
 use crate::fmt::{self, html as esc};
 use crate::model::{Artifact, Comparison, ScenarioSummary, Summary};
 
-/// The pictures of a run, in memory, for the page.
+/// The pictures (and source listings) of a run, in memory, for the page.
 #[derive(Debug, Default)]
 pub struct Pictures {
     scenarios: BTreeMap<String, Vec<(Artifact, Vec<u8>)>>,
+    listings: BTreeMap<String, String>,
     comparisons: Vec<(Comparison, Vec<u8>, Vec<u8>)>,
 }
 
 impl Pictures {
-    /// Keeps a scenario's SVG files (other files are dropped).
+    /// Keeps a scenario's SVG files and its source listing (other files are
+    /// dropped).
     ///
     /// Allocates the scenario's entry.
     pub fn add_scenario(&mut self, name: &str, files: Vec<(Artifact, Vec<u8>)>) {
-        let svgs = files.into_iter().filter(|(a, _)| a.is_svg()).collect();
+        let mut svgs = Vec::new();
+        for (a, bytes) in files {
+            if a.is_svg() {
+                svgs.push((a, bytes));
+            } else if a == Artifact::ListingTxt {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                self.listings.insert(name.to_string(), text);
+            }
+        }
         self.scenarios.insert(name.to_string(), svgs);
     }
 
@@ -101,6 +111,16 @@ pub fn render(summary: &Summary, pictures: &Pictures) -> String {
     let none = Vec::new();
     for s in &summary.scenarios {
         scenario_section(&mut h, s, pictures.scenarios.get(&s.name).unwrap_or(&none));
+        if let Some(text) = pictures.listings.get(&s.name) {
+            let _ = write!(
+                h,
+                "<details><summary>Source listings: the lines that allocate, the lines that \
+                 take the time (<a href=\"{n}/listing.txt\">{n}/listing.txt</a>)</summary>\
+                 \n<pre>{}</pre></details>\n",
+                esc(text),
+                n = esc(&s.name)
+            );
+        }
     }
     opening_the_files(&mut h, summary);
     h
@@ -207,8 +227,13 @@ fn opening_the_files(h: &mut String, summary: &Summary) {
         h,
         "<h2>Opening the raw files</h2>\n<ul>\n\
          <li>CPU profiles with Go's pprof: <code>go tool pprof -top {first}/cpu.pb.gz</code>, \
+         <code>go tool pprof -list FUNCTION {first}/cpu.pb.gz</code>, \
          or <code>go tool pprof -http=localhost:8080 {first}/cpu.pb.gz</code> for its web UI \
          (run from this folder).</li>\n\
+         <li>Heap profiles with Go's pprof: \
+         <code>go tool pprof -sample_index=alloc_objects -top {first}/heap.pb.gz</code> \
+         (totals over the heap pass's calls, which the profile's comments give), \
+         <code>-sample_index=alloc_space</code>, <code>-base other/heap.pb.gz</code>.</li>\n\
          <li>Heap profiles with valgrind's DHAT viewer: open \
          <code>/usr/libexec/valgrind/dh_view.html</code> (Debian's path; elsewhere look for \
          <code>dh_view.html</code> in valgrind's install) in a browser, press <i>Load…</i> and \

@@ -157,6 +157,7 @@ pub mod index;
 mod lab;
 pub mod model;
 pub mod pass;
+pub mod pprof;
 pub mod profile;
 pub mod scenario;
 pub mod sites;

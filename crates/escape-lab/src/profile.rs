@@ -188,7 +188,10 @@ pub fn run(
     let _ = std::fs::remove_file(out.join(".write-test"));
 
     let supervisor = Supervisor {
-        settings: opts.settings.clone(),
+        settings: Settings {
+            source_root: Some(opts.source_root.clone()),
+            ..opts.settings.clone()
+        },
         timeout: opts.timeout,
         display_root: out.clone(),
     };
@@ -310,34 +313,46 @@ fn digest(
         folded_count: String::new(),
         folded_bytes: String::new(),
     };
+    let mut listings = Vec::new();
     for (p, r) in results {
         match r {
             Err(e) => fail(p, e.0),
             Ok(PassResult::Count(c)) => d.summary.count = Some(c),
-            Ok(PassResult::Heap(h)) => match pass::heap::render(name, dir, &h, source_root) {
-                Ok(r) => {
-                    d.summary.heap = Some(h);
-                    d.summary.sites = r.sites;
-                    d.summary
-                        .artifacts
-                        .insert(Artifact::HeapJson, rel(name, Artifact::HeapJson));
-                    d.files.extend(r.files);
-                    d.folded_count = r.folded_count;
-                    d.folded_bytes = r.folded_bytes;
+            Ok(PassResult::Heap { result, listing }) => {
+                match pass::heap::render(name, dir, &result, source_root) {
+                    Ok(r) => {
+                        d.summary.heap = Some(result);
+                        d.summary.sites = r.sites;
+                        for a in [Artifact::HeapJson, Artifact::HeapPbGz] {
+                            d.summary.artifacts.insert(a, rel(name, a));
+                        }
+                        d.files.extend(r.files);
+                        d.folded_count = r.folded_count;
+                        d.folded_bytes = r.folded_bytes;
+                        listings.push(listing);
+                    }
+                    Err(e) => fail(p, fmt::error_chain(&e)),
                 }
-                Err(e) => fail(p, fmt::error_chain(&e)),
-            },
-            Ok(PassResult::Cpu { result, folded }) => match pass::cpu::render(name, &folded) {
+            }
+            Ok(PassResult::Cpu {
+                result,
+                folded,
+                listing,
+            }) => match pass::cpu::render(name, &folded) {
                 Ok(svg) => {
                     d.summary.cpu = Some(result);
-                    d.summary
-                        .artifacts
-                        .insert(Artifact::CpuPbGz, rel(name, Artifact::CpuPbGz));
+                    let a = Artifact::CpuPbGz;
+                    d.summary.artifacts.insert(a, rel(name, a));
                     d.files.push((Artifact::CpuSvg, svg));
+                    listings.push(listing);
                 }
                 Err(e) => fail(p, fmt::error_chain(&e)),
             },
         }
+    }
+    if !listings.is_empty() {
+        d.files
+            .push((Artifact::ListingTxt, listings.join("\n").into_bytes()));
     }
     for (artifact, _) in &d.files {
         d.summary.artifacts.insert(*artifact, rel(name, *artifact));

@@ -18,6 +18,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::model::Site;
+use crate::pprof::source::SourceIndex;
 use crate::Error;
 
 /// What a dhat profile says, digested.
@@ -137,95 +138,16 @@ fn is_std_impl(function: &str) -> bool {
     std_trait && std_type
 }
 
-/// The workspace's Rust source files, for finding which of them a frame's
-/// path names.
-///
-/// dhat shortens every path to its last three components
-/// (`demo/src/parse.rs`, `escape-lab/src/pass.rs`), so a frame's path is
-/// matched as a suffix of `<workspace folder name>/<path in the workspace>`;
-/// when several files match (`src/lib.rs`), the one in the crate named by
-/// the function's first path segment wins.
-struct SourceIndex {
-    /// (components of `<workspace name>/<relative path>`, relative path)
-    files: Vec<(Vec<String>, String)>,
-}
-
-impl SourceIndex {
-    fn new(workspace: &Path) -> SourceIndex {
-        let name = workspace
-            .file_name()
-            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-        let mut files = Vec::new();
-        let mut stack = vec![workspace.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let path = e.path();
-                let file_name = e.file_name().to_string_lossy().into_owned();
-                if path.is_dir() {
-                    if !file_name.starts_with('.')
-                        && file_name != "target"
-                        && file_name != "profiles"
-                    {
-                        stack.push(path);
-                    }
-                } else if file_name.ends_with(".rs") {
-                    if let Ok(rel) = path.strip_prefix(workspace) {
-                        let rel = rel.to_string_lossy().replace('\\', "/");
-                        let mut comps = vec![name.clone()];
-                        comps.extend(rel.split('/').map(str::to_string));
-                        files.push((comps, rel));
-                    }
-                }
-            }
-        }
-        files.sort();
-        SourceIndex { files }
+/// The frame's file relative to the source root, when it is one of the
+/// root's files: an absolute path under the root, or dhat's shortened path
+/// (its last three components) matched as a suffix by the index.
+fn own_file(index: &SourceIndex, f: &Frame, root: &str) -> Option<String> {
+    if let Some(rel) = f.file.strip_prefix(root) {
+        return Some(rel.to_string());
     }
-
-    /// The frame's file relative to the workspace, when it is one of the
-    /// workspace's.
-    fn resolve(&self, f: &Frame, root: &str) -> Option<String> {
-        if let Some(rel) = f.file.strip_prefix(root) {
-            return Some(rel.to_string());
-        }
-        if f.file.is_empty() {
-            return None;
-        }
-        let want: Vec<&str> = f.file.split('/').filter(|c| !c.is_empty()).collect();
-        let matches: Vec<&String> = self
-            .files
-            .iter()
-            .filter(|(comps, _)| {
-                comps.len() >= want.len()
-                    && comps[comps.len() - want.len()..]
-                        .iter()
-                        .zip(&want)
-                        .all(|(a, b)| a == b)
-            })
-            .map(|(_, rel)| rel)
-            .collect();
-        if matches.len() <= 1 {
-            return matches.first().map(|r| (*r).clone());
-        }
-        let krate = f
-            .function
-            .trim_start_matches('<')
-            .split("::")
-            .next()
-            .unwrap_or("");
-        matches
-            .iter()
-            .find(|rel| {
-                rel.strip_prefix("crates/")
-                    .and_then(|r| r.split('/').next())
-                    .is_some_and(|dir| dir.replace('-', "_") == krate)
-            })
-            .or_else(|| matches.first())
-            .map(|r| (*r).clone())
-    }
+    let path = index.resolve(&f.file, &f.function)?;
+    path.starts_with(index.root())
+        .then(|| index.display(&path.to_string_lossy()))
 }
 
 /// Reads `heap.json` and digests it; `workspace` is the source root that
@@ -280,11 +202,11 @@ pub fn digest(path: &Path, text: &[u8], workspace: &Path) -> Result<HeapProfile,
         // prefer one inside the workspace.
         let own = fs
             .iter()
-            .find(|f| !is_machinery(f) && index.resolve(f, &root).is_some())
+            .find(|f| !is_machinery(f) && own_file(&index, f, &root).is_some())
             .or_else(|| fs.iter().find(|f| !is_machinery(f)));
         let (location, function) = match own {
             Some(f) => {
-                let file = index.resolve(f, &root).unwrap_or_else(|| f.file.clone());
+                let file = own_file(&index, f, &root).unwrap_or_else(|| f.file.clone());
                 (format!("{file}:{}", f.line), f.function.clone())
             }
             None => (
@@ -464,7 +386,8 @@ mod tests {
         }
         let index = SourceIndex::new(&root);
         let r = |file: &str, function: &str| {
-            index.resolve(
+            own_file(
+                &index,
                 &Frame {
                     function: function.into(),
                     file: file.into(),

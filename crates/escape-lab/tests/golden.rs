@@ -120,6 +120,11 @@ fn pictures() -> Pictures {
         "parse_owned",
         vec![
             (Artifact::SitesTxt, b"not a picture".to_vec()),
+            (
+                Artifact::ListingTxt,
+                b"parse_owned: allocations\n   64.0  let v: Vec<&str> = line.split(',').collect();\n"
+                    .to_vec(),
+            ),
             (Artifact::CpuSvg, svg.clone()),
         ],
     );

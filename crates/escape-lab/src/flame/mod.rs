@@ -1,23 +1,13 @@
-//! Flamegraphs: folding pprof samples into stacks, and rendering CPU,
-//! allocation and differential flamegraphs with inferno.
+//! Flamegraphs: CPU, allocation and differential flamegraphs drawn with
+//! inferno 0.12 from folded stacks (`root;...;leaf count`, one line each).
 //!
 //! Every SVG escape-lab writes comes from this module, so they all look alike:
 //! the CPU pass, the heap pass and `cargo bench -- --profile-time N` feed it
-//! folded stacks (`root;...;leaf count`, one line each) and get an SVG back.
-//!
-//! Three choices follow from DESIGN.md's "Known traps":
-//!
-//! - **pprof's own `flamegraph` and `criterion` features are not used**: they
-//!   pin inferno 0.11 and criterion 0.5. [`fold_report`] folds a
-//!   [`pprof::Report`] itself, the way pprof's `flamegraph` feature does, and
-//!   the SVGs are drawn with inferno 0.12.
-//! - **At most 250 Hz**: pprof samples with `setitimer(ITIMER_PROF)`, and this
-//!   kernel ticks at 250 Hz. Asking for more gives fewer samples than the
-//!   period written into the protobuf claims, and `go tool pprof` then
-//!   under-reports CPU time (4× at 1 kHz). [`start_cpu_profiler`] clamps.
-//! - **No blocklist**: pprof suggests blocking `libc`, `libgcc`, `pthread` and
-//!   `vdso`, which drops every sample taken inside `malloc` and `free`, exactly
-//!   the cost this project exists to show.
+//! folded stacks and get an SVG back. The stacks come from
+//! [`crate::pprof::fold`] (CPU, with every sample's own instruction) and
+//! [`crate::sites`] (allocations, from dhat). pprof-rs's own `flamegraph`
+//! and `criterion` features are not used: they pin inferno 0.11 and
+//! criterion 0.5 (DESIGN.md, "Known traps").
 //!
 //! Output is deterministic: the same folded input gives the same SVG bytes
 //! (inferno's `deterministic` option colours a frame by a hash of its name),
@@ -35,40 +25,17 @@
 //! assert!(empty.contains("no allocations"));
 //! ```
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::io::{self, Write as _};
+use std::io;
 
 use inferno::flamegraph::{self, color::BasicPalette, Palette};
 
-/// The highest sampling frequency [`start_cpu_profiler`] uses: the kernel's
-/// tick rate on the machines this project runs on (see the module docs).
-pub const MAX_FREQUENCY_HZ: i32 = 250;
-
-/// What can go wrong while profiling or drawing.
+/// What can go wrong while drawing.
 ///
 /// Messages are lowercase, have no trailing period, and name the file
 /// involved; the underlying error is the [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FlameError {
-    /// pprof refused to start, most often because another profiler is
-    /// already running in this process (pprof allows one at a time).
-    #[error("cannot start the cpu profiler at {frequency_hz} Hz (only one can run per process)")]
-    StartProfiler {
-        /// The frequency asked for, after clamping.
-        frequency_hz: i32,
-        /// What pprof said.
-        source: pprof::Error,
-    },
-
-    /// pprof could not turn its report into a protobuf profile.
-    #[error("cannot build the pprof profile")]
-    EncodeProfile {
-        /// What pprof said.
-        source: pprof::Error,
-    },
-
     /// inferno could not draw a flamegraph from non-empty input.
     #[error("cannot render the flamegraph `{title}`")]
     Render {
@@ -77,102 +44,6 @@ pub enum FlameError {
         /// What inferno said.
         source: io::Error,
     },
-}
-
-/// Folds a pprof report into folded stacks: one `root;...;leaf count` line
-/// per distinct stack, sorted bytewise, identical stacks merged (their counts
-/// added), each line ending in `\n`. An empty report gives an empty string.
-///
-/// Frame names are demangled without their hash (`Symbol::name`), and the
-/// frames a call inlined appear as frames of their own, in call order: this
-/// is what pprof's own `flamegraph` feature does. A `;` inside a name (as in
-/// `[u8; 4]`) becomes `:` so that it cannot split a frame.
-///
-/// Unlike pprof's feature, the thread name is **not** the root frame: the
-/// main thread is named after the executable, whose name carries cargo's
-/// hash and changes from build to build, which would make stacks of two
-/// builds differ for nothing; every scenario and benchmark runs on one
-/// thread, so the name tells nothing either. Stacks start at the outermost
-/// frame pprof saw (usually `_start`).
-///
-/// # Allocation
-///
-/// The returned string, one `String` per symbol name while folding, and a
-/// map of the distinct stacks.
-#[must_use]
-pub fn fold_report(report: &pprof::Report) -> String {
-    let mut stacks: BTreeMap<String, u64> = BTreeMap::new();
-    let mut line = String::new();
-    for (frames, &count) in &report.data {
-        let Ok(count) = u64::try_from(count) else {
-            continue;
-        };
-        if count == 0 {
-            continue;
-        }
-        line.clear();
-        // `frames.frames` is leaf first; each inner vector holds the symbols
-        // of one instruction address, the innermost inlined function first.
-        // Reversing both gives root-first call order.
-        for frame in frames.frames.iter().rev() {
-            for symbol in frame.iter().rev() {
-                if !line.is_empty() {
-                    line.push(';');
-                }
-                push_frame_name(&mut line, &symbol.name());
-            }
-        }
-        if line.is_empty() {
-            continue;
-        }
-        match stacks.get_mut(line.as_str()) {
-            Some(n) => *n += count,
-            None => {
-                stacks.insert(line.clone(), count);
-            }
-        }
-    }
-    let mut out = String::new();
-    for (stack, count) in &stacks {
-        let _ = writeln!(out, "{stack} {count}");
-    }
-    out
-}
-
-/// Encodes `report` as a gzip-compressed pprof protobuf (`profile.proto`),
-/// the format `go tool pprof` and the pprof web UI read. The gzip header
-/// carries no time stamp.
-///
-/// # Allocation
-///
-/// The protobuf (with its string table) and its compressed copy.
-///
-/// # Errors
-///
-/// [`FlameError::EncodeProfile`] when pprof cannot build the profile.
-pub fn pprof_gz(report: &pprof::Report) -> Result<Vec<u8>, FlameError> {
-    use pprof::protos::Message as _;
-
-    let profile = report
-        .pprof()
-        .map_err(|source| FlameError::EncodeProfile { source })?;
-    Ok(gzip(&profile.encode_to_vec()))
-}
-
-/// Compresses `raw` with gzip, no time stamp in the header.
-///
-/// # Allocation
-///
-/// The compressed copy.
-#[must_use]
-pub fn gzip(raw: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::GzBuilder::new().mtime(0).write(
-        Vec::with_capacity(raw.len() / 4 + 64),
-        flate2::Compression::default(),
-    );
-    // Writing into a Vec cannot fail.
-    let _ = gz.write_all(raw);
-    gz.finish().unwrap_or_default()
 }
 
 /// Draws a CPU flamegraph from folded stacks (see [`fold_report`]): inferno's
@@ -275,38 +146,6 @@ pub fn diff_svg(
     render(&mut options, merged.lines(), title)
 }
 
-/// Starts pprof's CPU sampler for this process with the project's settings
-/// and returns the guard that stops it when dropped; build its report with
-/// `guard.report().build()`.
-///
-/// `frequency_hz` is clamped to `1..=`[`MAX_FREQUENCY_HZ`] (250): the kernel
-/// ticks at 250 Hz, and a higher rate would mislabel the protobuf's sampling
-/// period (see the module docs). No library is blocklisted, so samples inside
-/// `malloc` and `free` are kept.
-///
-/// pprof samples every thread of the process, and allows one profiler at a
-/// time: a second call while a guard is alive fails.
-///
-/// # Allocation
-///
-/// pprof's sample table and its first backtrace (to resolve lazily loaded
-/// symbols) are set up here. The signal handler itself does not allocate.
-///
-/// # Errors
-///
-/// [`FlameError::StartProfiler`] when pprof cannot start, most often because
-/// another guard is alive.
-pub fn start_cpu_profiler(frequency_hz: i32) -> Result<pprof::ProfilerGuard<'static>, FlameError> {
-    let frequency_hz = frequency_hz.clamp(1, MAX_FREQUENCY_HZ);
-    pprof::ProfilerGuardBuilder::default()
-        .frequency(frequency_hz)
-        .build()
-        .map_err(|source| FlameError::StartProfiler {
-            frequency_hz,
-            source,
-        })
-}
-
 // Maintainers: everything below is private plumbing.
 
 // Options shared by every graph: deterministic colours, a title, the unit.
@@ -332,11 +171,6 @@ fn render<'a>(
         title: title.to_owned(),
         source: io::Error::new(io::ErrorKind::InvalidData, e),
     })
-}
-
-// Appends one frame name, keeping `;` (the frame separator) out of it.
-fn push_frame_name(line: &mut String, name: &str) {
-    line.extend(name.chars().map(|c| if c == ';' { ':' } else { c }));
 }
 
 // The sum of the counts of folded lines (the last field of each; lines that

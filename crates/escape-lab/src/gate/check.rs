@@ -228,7 +228,10 @@ pub fn check(
         .tempdir_in(&opts.work_dir)
         .map_err(|e| Error::write(&opts.work_dir, e))?;
     let supervisor = Supervisor {
-        settings: Settings::default(),
+        settings: Settings {
+            source_root: Some(opts.source_root.clone()),
+            ..Settings::default()
+        },
         timeout: opts.timeout,
         display_root: work.path().to_path_buf(),
     };
@@ -273,7 +276,8 @@ pub fn check(
     let mut rows = compare(&baseline, &measured);
     for row in rows.iter_mut().filter(|r| r.verdict == Verdict::Worse) {
         let dir = supervisor.display_root.join(&row.name);
-        if let Ok(PassResult::Heap(h)) = supervisor.run(Pass::Heap, &row.name, &dir) {
+        if let Ok(PassResult::Heap { result: h, .. }) = supervisor.run(Pass::Heap, &row.name, &dir)
+        {
             row.top_site = sites::read(&dir.join("heap.json"), &opts.source_root)
                 .ok()
                 .and_then(|p| p.sites.into_iter().next())

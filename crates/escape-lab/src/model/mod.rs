@@ -120,15 +120,25 @@ pub struct CpuResult {
 pub enum PassResult {
     /// From the `count` pass.
     Count(CountResult),
-    /// From the `heap` pass.
-    Heap(HeapResult),
-    /// From the `cpu` pass, with its folded stacks for the flamegraph.
+    /// From the `heap` pass, with its source listing.
+    Heap {
+        /// The figures.
+        #[serde(flatten)]
+        result: HeapResult,
+        /// The top allocating functions' lines, per call (`listing.txt`).
+        listing: String,
+    },
+    /// From the `cpu` pass, with its folded stacks for the flamegraph and
+    /// its source listing.
     Cpu {
         /// The figures.
         #[serde(flatten)]
         result: CpuResult,
-        /// Folded stacks (`root;...;leaf count` lines).
+        /// Folded stacks (`root;...;leaf count` lines), starting at the
+        /// scenario's call.
         folded: String,
+        /// The hottest functions' lines with their share of samples.
+        listing: String,
     },
 }
 
@@ -140,7 +150,7 @@ impl PassResult {
     pub fn pass(&self) -> Pass {
         match self {
             PassResult::Count(_) => Pass::Count,
-            PassResult::Heap(_) => Pass::Heap,
+            PassResult::Heap { .. } => Pass::Heap,
             PassResult::Cpu { .. } => Pass::Cpu,
         }
     }
@@ -193,6 +203,10 @@ pub enum Artifact {
     CpuPbGz,
     /// dhat's profile, for valgrind's DHAT viewer.
     HeapJson,
+    /// Heap profile, pprof protobuf with Go's heap sample types, gzipped.
+    HeapPbGz,
+    /// Source listings: the top allocating and the hottest functions' lines.
+    ListingTxt,
     /// Allocation sites as text.
     SitesTxt,
     /// Allocation flamegraph weighted by bytes.
@@ -211,6 +225,8 @@ impl Artifact {
             Artifact::CpuSvg => "cpu.svg",
             Artifact::CpuPbGz => "cpu.pb.gz",
             Artifact::HeapJson => "heap.json",
+            Artifact::HeapPbGz => "heap.pb.gz",
+            Artifact::ListingTxt => "listing.txt",
             Artifact::SitesTxt => "sites.txt",
             Artifact::AllocBytesSvg => "alloc-bytes.svg",
             Artifact::AllocCountSvg => "alloc-count.svg",
@@ -226,6 +242,8 @@ impl Artifact {
             Artifact::CpuSvg => "CPU flamegraph",
             Artifact::CpuPbGz => "CPU profile (pprof)",
             Artifact::HeapJson => "heap profile (dhat)",
+            Artifact::HeapPbGz => "heap profile (pprof)",
+            Artifact::ListingTxt => "source listings",
             Artifact::SitesTxt => "allocation sites",
             Artifact::AllocBytesSvg => "bytes allocated, by stack",
             Artifact::AllocCountSvg => "allocations, by stack",

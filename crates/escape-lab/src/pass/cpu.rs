@@ -1,18 +1,30 @@
 //! The `cpu` pass: pprof samples the measured calls at the kernel's tick
-//! rate while they are timed in batches, under the system allocator. The
-//! child writes `cpu.pb.gz` and hands its folded stacks back in its result;
-//! the parent draws `cpu.svg` from them.
+//! rate while they are timed in batches, under the system allocator.
+//!
+//! The child keeps every sample's own instruction addresses (pprof-rs with
+//! the patch in `vendor/pprof`), symbolizes them with their inlined frames
+//! and lines, and writes `cpu.pb.gz` (one Location per address, a Mapping
+//! for the executable, link-time addresses, so `go tool pprof -list`,
+//! `-disasm` and `-addresses` work). It hands back the folded stacks, cut at
+//! the measured-call frame so the flamegraph starts at the scenario's code,
+//! and the source listing of the hottest functions; the parent draws
+//! `cpu.svg`.
 
 use std::time::{Duration, Instant};
 
 use crate::alloc::{self, Mode};
 use crate::flame;
 use crate::model::{Artifact, CpuResult, PassResult, Timing};
-use crate::pass::{Calls, Request};
+use crate::pass::{Calls, Request, MEASURED_CALL};
+use crate::pprof::listing::{self, Figures, FlatAt, ListingOptions};
+use crate::pprof::{cpu, encode, fold, mapping, source, symbolize};
 use crate::scenario::Scenario;
 
 /// Target duration of one timed batch.
 const BATCH: Duration = Duration::from_millis(5);
+
+/// Functions shown in the CPU listing.
+const LISTED_FUNCTIONS: usize = 4;
 
 /// The child half: batches of whole cycles about [`BATCH`] long, timed,
 /// under pprof for the settings' seconds (0.3 s at most when quick).
@@ -32,8 +44,8 @@ pub(crate) fn child(req: &Request, s: &Scenario, calls: &mut Calls) -> Result<Pa
     };
     let budget = Duration::from_secs_f64(seconds.max(0.01));
 
-    let guard =
-        flame::start_cpu_profiler(req.settings.cpu_hz).map_err(|e| crate::fmt::error_chain(&e))?;
+    let chain = |e: &dyn std::error::Error| crate::fmt::error_chain(e);
+    let profiler = cpu::CpuProfiler::start(req.settings.cpu_hz).map_err(|e| chain(&e))?;
     let mut means = Vec::new();
     let mut n = 0;
     let start = Instant::now();
@@ -43,16 +55,7 @@ pub(crate) fn child(req: &Request, s: &Scenario, calls: &mut Calls) -> Result<Pa
         means.push(t.elapsed().as_nanos() as f64 / batch as f64);
         n += batch;
     }
-    let report = guard
-        .report()
-        .build()
-        .map_err(|e| format!("building the CPU report: {e}"))?;
-    drop(guard);
-    let pb = flame::pprof_gz(&report).map_err(|e| crate::fmt::error_chain(&e))?;
-    crate::atomic::write(&req.dir.join(Artifact::CpuPbGz.file_name()), &pb)
-        .map_err(|e| crate::fmt::error_chain(&e))?;
-    let folded = flame::fold_report(&report);
-    let samples = report.data.values().map(|&c| c as u64).sum();
+    let samples = profiler.stop().map_err(|e| chain(&e))?;
     means.sort_by(f64::total_cmp);
     let timing = Timing {
         median: means[means.len() / 2],
@@ -60,17 +63,70 @@ pub(crate) fn child(req: &Request, s: &Scenario, calls: &mut Calls) -> Result<Pa
         max: means[means.len() - 1],
         batches: means.len() as u64,
     };
+
+    let comment = format!(
+        "escape-lab scenario {}: {} calls in {} timed batches, median {} per call",
+        s.name(),
+        crate::fmt::group(n),
+        timing.batches,
+        crate::fmt::ns(timing.median)
+    );
+    let mappings = mapping::current_process().unwrap_or_default();
+    let mut symbolizer = symbolize::Symbolizer::new();
+    let profile = encode::cpu_profile(
+        &samples,
+        &mut symbolizer,
+        &encode::CpuProfileOptions {
+            mappings: &mappings,
+            comments: &[comment.as_str()],
+            ..encode::CpuProfileOptions::default()
+        },
+    );
+    let gz = encode::to_gzip(&profile).map_err(|e| chain(&e))?;
+    crate::atomic::write(&req.dir.join(Artifact::CpuPbGz.file_name()), &gz)
+        .map_err(|e| chain(&e))?;
+    let folded = fold::fold(
+        &profile,
+        0,
+        &fold::FoldOptions {
+            start_after: Some(MEASURED_CALL),
+            outside: fold::Outside::Keep,
+        },
+    )
+    .map_err(|e| chain(&e))?;
+    let sources = source::SourceIndex::new(&req.settings.source_root())
+        .with_rust_src(source::find_rust_src());
+    let costs = listing::line_costs(&profile, &[0], FlatAt::Leaf).map_err(|e| chain(&e))?;
+    let total: i64 = profile.sample.iter().filter_map(|x| x.value.first()).sum();
+    let text = listing::listing(
+        &costs,
+        &ListingOptions {
+            title: &format!("{}: CPU, the hottest functions' lines", s.name()),
+            value_names: &["samples"],
+            figures: Figures::ShareOfTotal {
+                totals: vec![total],
+            },
+            top: LISTED_FUNCTIONS,
+            context: 1,
+            max_gap: 4,
+            sources: &sources,
+            legend: &[
+                "flat: samples whose innermost frame is the line; cum: samples passing through it.",
+            ],
+        },
+    );
     Ok(PassResult::Cpu {
         result: CpuResult {
             calls: n,
-            samples,
+            samples: samples.total(),
             timing,
         },
         folded,
+        listing: text,
     })
 }
 
 /// The parent half: `cpu.svg` from the folded stacks the child returned.
 pub(crate) fn render(name: &str, folded: &str) -> Result<Vec<u8>, crate::Error> {
-    Ok(flame::cpu_svg(folded, &format!("{name}: CPU"))?.into_bytes())
+    Ok(flame::cpu_svg(folded, &format!("{name}: CPU, from the scenario's call"))?.into_bytes())
 }

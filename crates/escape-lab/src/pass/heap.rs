@@ -1,5 +1,8 @@
 //! The `heap` pass: dhat tracks every allocation of the measured calls with
-//! its backtrace. The child writes dhat's `heap.json`; the parent reads it
+//! its backtrace. The child writes dhat's `heap.json`, and from it, while the
+//! addresses still mean something in its own process, `heap.pb.gz` (a pprof
+//! heap profile with Go's sample types, for `go tool pprof`) and the source
+//! listing of the top allocating functions. The parent reads `heap.json`
 //! once and turns it into allocation sites (`sites.txt`) and allocation
 //! flamegraphs, kept in memory until they are written.
 
@@ -9,6 +12,8 @@ use crate::alloc::{self, Mode};
 use crate::flame;
 use crate::model::{Artifact, HeapResult, PassResult, Site};
 use crate::pass::{measured_calls, Calls, Request};
+use crate::pprof::listing::{self, Figures, FlatAt, ListingOptions};
+use crate::pprof::{encode, heap, mapping, source, symbolize};
 use crate::scenario::Scenario;
 use crate::sites;
 
@@ -38,12 +43,65 @@ pub(crate) fn child(req: &Request, s: &Scenario, calls: &mut Calls) -> Result<Pa
     items?;
     std::fs::rename(&tmp_path, &final_path)
         .map_err(|e| format!("{}: {e}", final_path.display()))?;
-    Ok(PassResult::Heap(HeapResult {
-        calls: n,
-        blocks: stats.total_blocks,
-        bytes: stats.total_bytes,
-        peak_live_bytes: stats.max_bytes as u64,
-    }))
+    let listing = pprof_outputs(req, s.name(), n).map_err(|e| crate::fmt::error_chain(&e))?;
+    Ok(PassResult::Heap {
+        result: HeapResult {
+            calls: n,
+            blocks: stats.total_blocks,
+            bytes: stats.total_bytes,
+            peak_live_bytes: stats.max_bytes as u64,
+        },
+        listing,
+    })
+}
+
+/// Functions shown in the allocation listing.
+const LISTED_FUNCTIONS: usize = 4;
+
+/// Writes `heap.pb.gz` from the `heap.json` this process just wrote
+/// (symbolized afresh: full paths, the CPU profile's names) and returns the
+/// allocation listing, per call over `calls` calls.
+fn pprof_outputs(req: &Request, name: &str, calls: u64) -> Result<String, crate::Error> {
+    let sources = source::SourceIndex::new(&req.settings.source_root())
+        .with_rust_src(source::find_rust_src());
+    let mappings = mapping::current_process().unwrap_or_default();
+    let mut symbolizer = symbolize::Symbolizer::new();
+    let comment = format!("escape-lab scenario {name}");
+    let profile = heap::heap_profile_from_file(
+        &req.dir.join(Artifact::HeapJson.file_name()),
+        &heap::HeapOptions {
+            calls,
+            mappings: &mappings,
+            sources: Some(&sources),
+            comments: &[comment.as_str()],
+            ..heap::HeapOptions::default()
+        },
+        Some(&mut symbolizer),
+    )?;
+    let gz = encode::to_gzip(&profile)?;
+    let path = req.dir.join(Artifact::HeapPbGz.file_name());
+    crate::atomic::write(&path, &gz)?;
+    let ix = encode::ProfileIndex::new(&profile);
+    let values = [
+        ix.sample_index("alloc_objects")?,
+        ix.sample_index("alloc_space")?,
+    ];
+    let costs = listing::line_costs(&profile, &values, FlatAt::FirstOwn(&sources))?;
+    Ok(listing::listing(
+        &costs,
+        &ListingOptions {
+            title: &format!("{name}: allocations, the top allocating functions' lines"),
+            value_names: &["allocs", "bytes"],
+            figures: Figures::PerCall { calls },
+            top: LISTED_FUNCTIONS,
+            context: 1,
+            max_gap: 4,
+            sources: &sources,
+            legend: &[
+                "flat: allocations made at the line (the first frame in your code); cum: allocations under it.",
+            ],
+        },
+    ))
 }
 
 /// What the parent makes of a heap pass.

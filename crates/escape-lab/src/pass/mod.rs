@@ -52,6 +52,21 @@ pub struct Settings {
     pub cpu_seconds: f64,
     /// pprof sampling frequency (at most 250). Default: 250.
     pub cpu_hz: i32,
+    /// The folder listings and sites are relative to. Default: none, which
+    /// means [`crate::profile::source_root`].
+    pub source_root: Option<PathBuf>,
+}
+
+impl Settings {
+    /// [`Settings::source_root`], or the one found at run time.
+    ///
+    /// Allocates the path.
+    #[must_use]
+    pub fn source_root(&self) -> PathBuf {
+        self.source_root
+            .clone()
+            .unwrap_or_else(crate::profile::source_root)
+    }
 }
 
 impl Default for Settings {
@@ -60,6 +75,7 @@ impl Default for Settings {
             quick: false,
             cpu_seconds: 2.0,
             cpu_hz: 250,
+            source_root: None,
         }
     }
 }
@@ -169,11 +185,16 @@ impl Calls {
     }
 }
 
-/// The one frame every call of a scenario goes through: profiles can cut
-/// stacks here, so flamegraphs start at the scenario's own code.
+/// The name of the one frame every call of a scenario goes through:
+/// profiles cut stacks there, so flamegraphs start at the scenario's code.
+pub const MEASURED_CALL: &str = "escape_lab_measured_call";
+
+/// The frame named [`MEASURED_CALL`]. Never inlined, and not a tail call
+/// (`black_box` keeps the call from compiling to a jump that would remove
+/// the frame).
 #[inline(never)]
 fn escape_lab_measured_call(call: &mut Call) -> Result<u64, CallError> {
-    call()
+    std::hint::black_box(call())
 }
 
 fn describe(e: &CallError, call: u64) -> String {
