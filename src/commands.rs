@@ -1,6 +1,7 @@
 //! The article's commands: `profile` and `check` over its scenario sets,
 //! `match` and `list`, and choosing a workload.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,16 +26,27 @@ pub struct WorkloadChoice {
     pub haystack: Option<PathBuf>,
     /// Folder of the article data. Default: `ESCAPE_LAB_DATA`.
     pub data_dir: Option<PathBuf>,
+    /// The most bytes read from one input file. Default:
+    /// [`DEFAULT_MAX_INPUT_BYTES`] (when 0).
+    pub max_input_bytes: u64,
 }
 
+/// The default limit on one input file: 1 GiB, far above any dictionary or
+/// text this matcher is meant for, and far below an endless `/dev/zero`.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 1 << 30;
+
 impl WorkloadChoice {
-    /// Loads the chosen workload.
+    /// Loads the chosen workload. Pattern and haystack files are read once,
+    /// whatever they are (a file, a pipe, `/dev/stdin`, a FIFO), through
+    /// [`escape_lab::input::stage`]: a profile's children get the same
+    /// bytes.
     ///
     /// # Errors
     ///
     /// [`ArticleError::Usage`] for a half-given file pair, both a workload
     /// and files, or an unknown name; [`ArticleError::Workload`] when it
-    /// cannot be loaded.
+    /// cannot be loaded; [`ArticleError::Lab`] for an input that cannot be
+    /// read or is over the limit.
     ///
     /// # Allocation
     ///
@@ -44,7 +56,24 @@ impl WorkloadChoice {
             (Some(_), Some(_), Some(name)) => Err(ArticleError::Usage(format!(
                 "give either --workload {name} or --patterns/--haystack, not both"
             ))),
-            (Some(p), Some(h), None) => Ok(workload::from_files(p, h)?),
+            (Some(p), Some(h), None) => {
+                let limit = match self.max_input_bytes {
+                    0 => DEFAULT_MAX_INPUT_BYTES,
+                    n => n,
+                };
+                let read = |name: &str, path: &PathBuf| {
+                    escape_lab::input::stage(name, || escape_lab::input::read_limited(path, limit))
+                        .map_err(|e| ArticleError::Lab(e.into()))
+                };
+                let pattern_text = read("patterns", p)?;
+                let haystack = read("haystack", h)?;
+                Ok(workload::from_bytes(
+                    &pattern_text,
+                    p,
+                    haystack.to_vec(),
+                    h,
+                )?)
+            }
             (Some(_), None, _) => Err(ArticleError::Usage(
                 "--patterns needs --haystack (the text to search)".into(),
             )),
@@ -79,7 +108,10 @@ pub struct MatchOptions {
 /// with `count` the number of matches alone, for scripts. Returns the number
 /// of matches.
 ///
-/// A closed output (`| head`) ends the listing quietly.
+/// A closed output (`| head`) ends the listing quietly. When a call fails
+/// (`fixed` with a chunk whose matches do not fit its buffers), the lines of
+/// the calls before it have been written and none of its own, and the error
+/// says which call.
 ///
 /// # Errors
 ///
@@ -99,24 +131,30 @@ pub fn match_files(opts: &MatchOptions, out: &mut dyn Write) -> Result<u64, Arti
     let mut cursor = Cursor::new();
     let mut out = io::BufWriter::new(out);
     let mut total = 0u64;
-    let mut write_err: Option<io::Error> = None;
+    // One call's lines are written only when the call succeeded: a failing
+    // call adds nothing to the listing.
+    let mut lines = String::new();
     for (call, piece) in chunks(&w.haystack, opts.chunk).enumerate() {
-        let n = matcher
-            .find_chunk(&ac, &mut cursor, piece, |m| {
-                if opts.count || write_err.is_some() {
-                    return;
-                }
-                if let Err(e) = writeln!(out, "{}\t{}\t{}", m.start, m.end, m.pattern) {
-                    write_err = Some(e);
-                }
-            })
-            .map_err(|source| ArticleError::Match {
-                variant: opts.variant,
-                call: call + 1,
-                source,
-            })?;
+        lines.clear();
+        let result = matcher.find_chunk(&ac, &mut cursor, piece, |m| {
+            if !opts.count {
+                let _ = writeln!(lines, "{}\t{}\t{}", m.start, m.end, m.pattern);
+            }
+        });
+        let n = match result {
+            Ok(n) => n,
+            Err(error) => {
+                let _ = out.flush();
+                return Err(ArticleError::Match {
+                    variant: opts.variant,
+                    call: call + 1,
+                    chunk: opts.chunk,
+                    error,
+                });
+            }
+        };
         total += n as u64;
-        if let Some(e) = write_err.take() {
+        if let Err(e) = out.write_all(lines.as_bytes()) {
             return quiet_on_broken_pipe(e, total);
         }
     }

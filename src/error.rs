@@ -18,15 +18,19 @@ pub enum ArticleError {
         /// Why.
         source: acmatch::BuildError,
     },
-    /// Matching failed (a fixed-capacity buffer ran full).
-    #[error("{variant} variant, call {call}: {source}")]
+    /// Matching failed (a fixed-capacity buffer ran full). The matches of
+    /// the calls before it were printed; none of this call's.
+    #[error("{variant} variant, call {call}: {}", match_hint(error, *chunk))]
     Match {
         /// The variant.
         variant: acmatch::Variant,
         /// The call, from 1.
         call: usize,
-        /// Why.
-        source: acmatch::MatchError,
+        /// Bytes per call.
+        chunk: usize,
+        /// Why (said by the message with the option that helps, so not a
+        /// `source` whose own advice would be printed too).
+        error: acmatch::MatchError,
     },
     /// Output could not be written.
     #[error("cannot write the output")]
@@ -34,6 +38,17 @@ pub enum ArticleError {
     /// The library's error.
     #[error(transparent)]
     Lab(#[from] escape_lab::Error),
+}
+
+/// What a full buffer means for `match`, with the option that helps.
+fn match_hint(e: &acmatch::MatchError, chunk: usize) -> String {
+    match e {
+        acmatch::MatchError::BufferFull { buffer, capacity } => format!(
+            "buffer full: the {buffer} buffer (capacity {capacity}) cannot hold one call's {buffer}; \
+             use a smaller --chunk (now {chunk}; 0 means the whole haystack)"
+        ),
+        other => other.to_string(),
+    }
 }
 
 impl ArticleError {
@@ -45,6 +60,7 @@ impl ArticleError {
     pub fn exit_code(&self) -> u8 {
         match self {
             ArticleError::Match { .. } => 1,
+            ArticleError::Lab(e) => e.exit_code(),
             _ => 2,
         }
     }

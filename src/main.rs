@@ -43,7 +43,12 @@ enum Command {
     Check(CheckArgs),
     /// Two runs side by side: time with its spread, allocations exact
     Diff(DiffArgs),
-    /// Match a workload with one variant: `start end pattern_id` lines
+    /// Match a workload with one variant: `start end pattern_id` lines.
+    ///
+    /// Lines are written call by call. If a call fails (`fixed` when one
+    /// chunk's matches overflow its 4,096-entry buffers), the lines of the
+    /// calls before it are out, none of its own, and the exit code is 1: use
+    /// a smaller --chunk, or a variant without a fixed buffer.
     Match(MatchArgs),
     /// List variants, case studies and workloads
     List,
@@ -63,6 +68,10 @@ struct InputArgs {
     /// Folder holding the article data's en/ and cn/ [env: ESCAPE_LAB_DATA]
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// The most bytes read from one input file (an endless one such as
+    /// /dev/zero stops with an error)
+    #[arg(long, default_value_t = commands::DEFAULT_MAX_INPUT_BYTES, value_name = "BYTES")]
+    max_input_bytes: u64,
 }
 
 impl InputArgs {
@@ -72,6 +81,7 @@ impl InputArgs {
             patterns: self.patterns.clone(),
             haystack: self.haystack.clone(),
             data_dir: self.data_dir.clone(),
+            max_input_bytes: self.max_input_bytes,
         }
     }
 }

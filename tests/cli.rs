@@ -120,7 +120,7 @@ fn bad_input_is_exit_2_naming_file_and_line() {
                 "--haystack".into(),
                 h.clone(),
             ],
-            "is a directory",
+            "is a folder, not a file",
         ),
         (
             vec!["--patterns".into(), blank.clone()],
@@ -179,7 +179,8 @@ fn a_full_fixed_buffer_is_exit_1_and_says_what_to_do() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        err(&o).contains("buffer full (capacity 4096)"),
+        err(&o).contains("buffer full: the hits buffer (capacity 4096)")
+            && err(&o).contains("use a smaller --chunk"),
         "{}",
         err(&o)
     );

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use escape_lab::pprof::encode::{from_bytes, Profile, ProfileIndex};
+use escape_lab::pprof::fold;
 
 const BIN: &str = env!("CARGO_BIN_EXE_escape-lab");
 
@@ -90,13 +91,37 @@ fn cpu_samples_keep_their_lines_and_the_binary_is_mapped() {
         "one Location per address"
     );
 
-    // The flamegraph starts at the scenario's call, not at `_start`.
+    // The flamegraph starts at the scenario's call, not at `_start`: the
+    // stacks through the measured-call frame are cut there (the few samples
+    // outside the calls, the harness timing its batches, stay whole under
+    // their own root), and nearly every sample is inside.
     let svg = std::fs::read_to_string(out.join("callback/cpu.svg")).unwrap();
     assert!(svg.contains("acmatch::"), "cpu.svg names the matcher");
-    assert!(
-        !svg.contains("escape_lab::pass::run_child"),
-        "harness frames cut"
-    );
+    let folded = fold::fold(
+        &p,
+        0,
+        &fold::FoldOptions {
+            start_after: Some("escape_lab_measured_call"),
+            outside: fold::Outside::Keep,
+        },
+    )
+    .unwrap();
+    let (mut inside, mut outside) = (0u64, 0u64);
+    for line in folded.lines() {
+        let (stack, n) = line.rsplit_once(' ').unwrap();
+        let n: u64 = n.parse().unwrap();
+        if stack.starts_with(fold::OUTSIDE_MARKER) {
+            outside += n;
+        } else {
+            inside += n;
+            let root = stack.split(';').next().unwrap();
+            assert!(
+                !root.starts_with("escape_lab::") && !root.contains("main"),
+                "a cut stack starts at the scenario's call: {stack}"
+            );
+        }
+    }
+    assert!(inside > 19 * outside, "{inside} inside, {outside} outside");
 }
 
 #[test]

@@ -5,12 +5,17 @@
 //! process finds out that it is a child and runs the pass it was asked for.
 //!
 //! The parent never trusts a child to finish: a missing result file means
-//! the child crashed.
+//! the child crashed. A child never outlives its parent: on Linux it asks
+//! the kernel for SIGKILL when the parent dies (`PR_SET_PDEATHSIG`), and a
+//! parent that receives SIGINT, SIGTERM or SIGHUP kills the running child
+//! itself, then the run removes its temporary folder ([`cancelled`]).
 
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use crate::model::{Pass, PassResult};
@@ -29,6 +34,29 @@ impl fmt::Display for PassFailure {
 }
 
 impl std::error::Error for PassFailure {}
+
+static CANCELLED: AtomicBool = AtomicBool::new(false);
+
+/// Catches SIGINT, SIGTERM and SIGHUP for the rest of the process: the
+/// running child is killed and [`cancelled`] turns true, so the run stops
+/// and cleans up. Idempotent; a program that installed its own handler
+/// keeps it.
+///
+/// Allocates the handler's thread (once).
+pub fn catch_signals() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| CANCELLED.store(true, Ordering::SeqCst));
+    });
+}
+
+/// Whether a signal asked this run to stop.
+///
+/// Never allocates.
+#[must_use]
+pub fn cancelled() -> bool {
+    CANCELLED.load(Ordering::SeqCst)
+}
 
 /// When this process was started as a child by a run, runs the requested
 /// pass of one of `scenarios` and exits; otherwise returns.
@@ -53,6 +81,8 @@ pub(crate) struct Supervisor {
     /// Where messages say a scenario's folder is (its final place, which
     /// can differ from where the child writes while the run is under way).
     pub display_root: PathBuf,
+    /// More environment for every child (the staged inputs).
+    pub env: Vec<(String, String)>,
 }
 
 impl Supervisor {
@@ -74,16 +104,18 @@ impl Supervisor {
             Err(e) => return fail(format!("cannot create {}: {e}", stderr_path.display())),
         };
         let settings = serde_json::to_string(&self.settings).unwrap_or_default();
-        let spawned = Command::new(&exe)
-            .args(std::env::args_os().skip(1))
+        let mut cmd = Command::new(&exe);
+        cmd.args(std::env::args_os().skip(1))
             .env(pass::ENV_PASS, p.name())
             .env(pass::ENV_SCENARIO, name)
             .env(pass::ENV_DIR, dir)
             .env(pass::ENV_SETTINGS, settings)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn();
+            .stderr(stderr);
+        die_with_parent(&mut cmd);
+        let spawned = cmd.spawn();
         let mut child = match spawned {
             Ok(c) => c,
             Err(e) => {
@@ -97,6 +129,11 @@ impl Supervisor {
         let status = loop {
             match child.try_wait() {
                 Ok(Some(status)) => break Some(status),
+                Ok(None) if cancelled() => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return fail("cancelled by a signal".into());
+                }
                 Ok(None) if start.elapsed() > self.timeout => {
                     let _ = child.kill();
                     let _ = child.wait();
@@ -136,6 +173,33 @@ impl Supervisor {
         outcome
     }
 }
+
+/// Makes the child die when this process does (Linux: `PR_SET_PDEATHSIG`,
+/// checked against a parent that died before the call).
+#[cfg(target_os = "linux")]
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: getpid has no preconditions.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: the closure runs in the child between fork and exec and calls
+    // only async-signal-safe functions (prctl, getppid, _exit).
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Elsewhere the parent's signal handler ([`catch_signals`]) is what stops
+/// children.
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_cmd: &mut Command) {}
 
 /// The last lines of a child's stderr, as `"; stderr (whole in SHOWN): ..."`,
 /// or nothing.

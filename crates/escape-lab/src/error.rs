@@ -50,20 +50,31 @@ pub enum Error {
     /// A flamegraph could not be drawn.
     #[error(transparent)]
     Flame(#[from] crate::flame::FlameError),
+    /// A signal (SIGINT, SIGTERM, SIGHUP) stopped the run; its children were
+    /// killed and its temporary files removed.
+    #[error("stopped by a signal; nothing was written")]
+    Cancelled,
+    /// An input could not be read or staged.
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     /// A profile could not be taken, read or encoded.
     #[error(transparent)]
     Profile(#[from] crate::pprof::Error),
 }
 
 impl Error {
-    /// The process exit code for this error: 2 (bad usage, bad input or an
-    /// output that cannot be written). Regressions and failed scenarios are
-    /// not errors and exit 1 through their outcomes.
+    /// The process exit code for this error: 130 when a signal stopped the
+    /// run (as shells report SIGINT), otherwise 2 (bad usage, bad input or
+    /// an output that cannot be written). Regressions and failed scenarios
+    /// are not errors and exit 1 through their outcomes.
     ///
     /// Never allocates.
     #[must_use]
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            Error::Cancelled => 130,
+            _ => 2,
+        }
     }
 
     pub(crate) fn write(path: impl Into<PathBuf>, source: io::Error) -> Error {

@@ -154,6 +154,7 @@ pub mod flame;
 pub mod fmt;
 pub mod gate;
 pub mod index;
+pub mod input;
 mod lab;
 pub mod model;
 pub mod pass;

@@ -159,6 +159,13 @@ impl RunOutcome {
 
 /// Runs every pass of every scenario into `opts.out`.
 ///
+/// The run is written into a fresh temporary folder beside `opts.out` and
+/// becomes visible whole: at the end it replaces `opts.out` (a previous
+/// escape-lab run there is removed); a folder there that is not empty and
+/// not an escape-lab run is refused before anything runs. A run stopped by
+/// a signal kills its child and removes its temporary folder. Inputs staged
+/// with [`crate::input::stage`] are handed to every child as the same bytes.
+///
 /// When this process is itself a child started by a run, runs the requested
 /// pass instead and exits: call it with the same scenarios in parent and
 /// child (the child re-parses the same arguments).
@@ -166,8 +173,10 @@ impl RunOutcome {
 /// # Errors
 ///
 /// [`Error::Write`] when the run folder or a report cannot be written,
-/// [`Error::Usage`] for a scenario name that cannot be a folder name.
-/// Failing scenarios are not errors: they are recorded in the summary (see
+/// [`Error::Usage`] for a scenario name that cannot be a folder name, a
+/// fault specification that names no scenario, or an `--out` that is
+/// something else; [`Error::Cancelled`] when a signal stopped it. Failing
+/// scenarios are not errors: they are recorded in the summary (see
 /// [`RunOutcome::failed`]).
 ///
 /// # Allocation
@@ -180,13 +189,19 @@ pub fn run(
 ) -> Result<RunOutcome, Error> {
     child::serve_if_child(scenarios);
     check_names(scenarios)?;
+    pass::check_fault(scenarios)?;
+    child::catch_signals();
     let out = &opts.out;
-    std::fs::create_dir_all(out).map_err(|e| Error::write(out, e))?;
-    // Probe writability once, up front, so an unwritable folder fails fast
-    // with its path rather than as a failure of every scenario.
-    atomic::write(&out.join(".write-test"), b"")?;
-    let _ = std::fs::remove_file(out.join(".write-test"));
-
+    check_out(out)?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| Error::write(&parent, e))?;
+    let work = tempfile::Builder::new()
+        .prefix(".escape-lab-run-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::write(&parent, e))?;
     let supervisor = Supervisor {
         settings: Settings {
             source_root: Some(opts.source_root.clone()),
@@ -194,48 +209,112 @@ pub fn run(
         },
         timeout: opts.timeout,
         display_root: out.clone(),
+        env: crate::input::write_for_children(&work.path().join("inputs"))?,
     };
+    let (summary, pictures) = run_all(scenarios, workload, opts, &supervisor, work.path())?;
+    let index = index::render(&summary, &pictures);
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| Error::write(out, e.into()))?;
+    atomic::write(&work.path().join("summary.json"), &json)?;
+    atomic::write(&work.path().join("index.html"), index.as_bytes())?;
+    publish(work, out)?;
+    Ok(RunOutcome {
+        summary,
+        index: out.join("index.html"),
+    })
+}
+
+/// Refuses an `--out` that exists and is not an escape-lab run: a file, or
+/// a folder with something in it but no `summary.json`.
+fn check_out(out: &Path) -> Result<(), Error> {
+    let refuse = |problem: &str| Error::Usage {
+        option: "--out".into(),
+        problem: format!("{} {problem}", out.display()),
+    };
+    match std::fs::symlink_metadata(out) {
+        Err(_) => Ok(()),
+        Ok(m) if !m.is_dir() => Err(refuse("exists and is not a folder")),
+        Ok(_) => {
+            let empty = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
+            if empty || out.join("summary.json").is_file() {
+                Ok(())
+            } else {
+                Err(refuse(
+                    "is a folder with other things in it, not an escape-lab run: choose another --out or empty it",
+                ))
+            }
+        }
+    }
+}
+
+/// Moves the finished run from its temporary folder to `out`, replacing a
+/// previous run there whole.
+fn publish(work: tempfile::TempDir, out: &Path) -> Result<(), Error> {
+    let old = out.with_file_name(format!(
+        ".escape-lab-old-{}",
+        out.file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned())
+    ));
+    let _ = std::fs::remove_dir_all(&old);
+    if out.exists() {
+        std::fs::rename(out, &old).map_err(|e| Error::write(out, e))?;
+    }
+    let work = work.keep();
+    if let Err(e) = std::fs::rename(&work, out) {
+        let _ = std::fs::remove_dir_all(&work);
+        let _ = std::fs::rename(&old, out);
+        return Err(Error::write(out, e));
+    }
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// Every pass of every scenario into `dir`, then the comparisons: the
+/// summary and the pictures, in memory.
+fn run_all(
+    scenarios: &[Scenario],
+    workload: WorkloadInfo,
+    opts: &ProfileOptions,
+    supervisor: &Supervisor,
+    dir: &Path,
+) -> Result<(Summary, Pictures), Error> {
     let bar = progress_bar(opts.progress, scenarios.len() * Pass::ALL.len());
     let mut pictures = Pictures::default();
     let mut folded = Vec::new();
     let mut entries = Vec::new();
     for s in scenarios {
-        let dir = out.join(s.name());
-        std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
+        let sdir = dir.join(s.name());
+        std::fs::create_dir_all(&sdir).map_err(|e| Error::write(&sdir, e))?;
         let mut results = Vec::new();
         for p in Pass::ALL {
             bar.set_message(format!("{} {}", s.name(), p.name()));
-            results.push((p, supervisor.run(p, s.name(), &dir)));
+            results.push((p, supervisor.run(p, s.name(), &sdir)));
             bar.inc(1);
+            if child::cancelled() {
+                bar.finish_and_clear();
+                return Err(Error::Cancelled);
+            }
         }
-        let done = digest(s, &dir, results, &opts.source_root);
+        let done = digest(s, &sdir, results, &opts.source_root);
         for (artifact, bytes) in &done.files {
-            atomic::write(&dir.join(artifact.file_name()), bytes)?;
+            atomic::write(&sdir.join(artifact.file_name()), bytes)?;
         }
         pictures.add_scenario(s.name(), done.files);
         folded.push((s.name().to_string(), done.folded_count, done.folded_bytes));
         entries.push(done.summary);
     }
     bar.finish_and_clear();
-
     let mut summary = Summary {
         schema_version: SCHEMA_VERSION,
         workload,
         quick: opts.settings.quick,
         scenarios: entries,
         comparisons: Vec::new(),
+        inputs: crate::input::staged(),
     };
     for (before, after) in &opts.compare {
-        compare(out, &mut summary, &mut pictures, &folded, before, after)?;
+        compare(dir, &mut summary, &mut pictures, &folded, before, after)?;
     }
-    let json = serde_json::to_vec_pretty(&summary).map_err(|e| Error::write(out, e.into()))?;
-    atomic::write(&out.join("summary.json"), &json)?;
-    let index_path = out.join("index.html");
-    atomic::write(&index_path, index::render(&summary, &pictures).as_bytes())?;
-    Ok(RunOutcome {
-        summary,
-        index: index_path,
-    })
+    Ok((summary, pictures))
 }
 
 fn check_names(scenarios: &[Scenario]) -> Result<(), Error> {

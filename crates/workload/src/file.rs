@@ -42,9 +42,29 @@ use crate::{Workload, WorkloadError};
 /// ```
 pub fn from_files(patterns: &Path, haystack: &Path) -> Result<Workload, WorkloadError> {
     let pattern_text = read_file(patterns)?;
-    let parsed = parse_patterns(&pattern_text, patterns)?;
-    drop(pattern_text);
     let haystack_bytes = read_file(haystack)?;
+    from_bytes(&pattern_text, patterns, haystack_bytes, haystack)
+}
+
+/// [`from_files`] on the contents of the two files, already read (by a
+/// caller that reads each input once); the paths name them in messages and
+/// the description.
+///
+/// # Allocation
+///
+/// One `Vec<u8>` per pattern, and the name and description strings;
+/// `haystack` becomes [`Workload::haystack`].
+///
+/// # Errors
+///
+/// The errors of [`parse_patterns`].
+pub fn from_bytes(
+    pattern_text: &[u8],
+    patterns: &Path,
+    haystack_bytes: Vec<u8>,
+    haystack: &Path,
+) -> Result<Workload, WorkloadError> {
+    let parsed = parse_patterns(pattern_text, patterns)?;
     let description = format!(
         "{} patterns from {}, {} bytes of haystack from {}",
         parsed.len(),

@@ -41,7 +41,7 @@ use std::fmt;
 pub use article::article_dir;
 pub use builtin::{load_builtin, Builtin};
 pub use error::WorkloadError;
-pub use file::{from_files, parse_patterns};
+pub use file::{from_bytes, from_files, parse_patterns};
 
 /// The environment variable naming the folder of the article data (the one
 /// holding `en/` and `cn/`), used when no folder is given explicitly.

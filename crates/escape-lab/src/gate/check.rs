@@ -195,8 +195,10 @@ impl CheckOutcome {
 ///
 /// [`Error::Read`] or [`Error::Malformed`] for an unreadable or malformed
 /// baseline; [`Error::Usage`] for `bless` while [`ENV_FAULT`] is set or
-/// while a scenario cannot be measured; [`Error::Write`] when the baseline
-/// or the work folder cannot be written. All exit 2.
+/// while a scenario cannot be measured, or for a fault specification that
+/// names no scenario; [`Error::Write`] when the baseline or the work folder
+/// cannot be written (all exit 2); [`Error::Cancelled`] when a signal
+/// stopped it (130), its work folder removed.
 ///
 /// # Allocation
 ///
@@ -207,6 +209,8 @@ pub fn check(
     opts: &CheckOptions,
 ) -> Result<CheckOutcome, Error> {
     child::serve_if_child(scenarios);
+    crate::pass::check_fault(scenarios)?;
+    child::catch_signals();
     if opts.bless && std::env::var_os(ENV_FAULT).is_some() {
         return Err(Error::Usage {
             option: "--bless".into(),
@@ -234,12 +238,17 @@ pub fn check(
         },
         timeout: opts.timeout,
         display_root: work.path().to_path_buf(),
+        env: crate::input::write_for_children(&work.path().join("inputs"))?,
     };
     let mut measured = Vec::new();
     for s in scenarios.iter().filter(|s| opts.selects(s.name())) {
         let dir = work.path().join(s.name());
         std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
-        measured.push(match supervisor.run(Pass::Count, s.name(), &dir) {
+        let result = supervisor.run(Pass::Count, s.name(), &dir);
+        if child::cancelled() {
+            return Err(Error::Cancelled);
+        }
+        measured.push(match result {
             Ok(PassResult::Count(c)) => Ok(BaselineEntry {
                 name: s.name().to_string(),
                 kind: s.kind_of().to_string(),

@@ -435,6 +435,10 @@ pub struct Summary {
     pub scenarios: Vec<ScenarioSummary>,
     /// Differential flamegraphs written for the run.
     pub comparisons: Vec<Comparison>,
+    /// The inputs read once by the parent and handed to every child, with
+    /// their sizes and checksums (see [`crate::input`]).
+    #[serde(default)]
+    pub inputs: Vec<crate::input::InputInfo>,
 }
 
 /// Reads a `summary.json` of schema 2, or of schema 1 (converted).

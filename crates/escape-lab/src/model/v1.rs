@@ -66,6 +66,7 @@ impl From<Summary> for super::Summary {
             quick: old.quick,
             scenarios: old.scenarios.into_iter().map(Into::into).collect(),
             comparisons: Vec::new(),
+            inputs: Vec::new(),
         }
     }
 }

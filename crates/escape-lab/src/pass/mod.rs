@@ -212,6 +212,53 @@ pub(crate) fn measured_calls(s: &Scenario) -> u64 {
     MIN_COUNT_CALLS.div_ceil(cycle) * cycle
 }
 
+/// The fault kinds [`ENV_FAULT`] accepts.
+pub const FAULT_KINDS: [&str; 5] = ["panic", "abort", "hang", "error", "alloc"];
+
+/// Checks [`ENV_FAULT`] before a run: `SCENARIO:KIND` with a known kind and
+/// the name of one of `scenarios`, so a typo is an error, not a fault that
+/// silently never happens.
+///
+/// # Errors
+///
+/// [`crate::Error::Usage`] naming what is wrong.
+///
+/// # Allocation
+///
+/// Reads the variable; the message when it is wrong.
+pub fn check_fault(scenarios: &[Scenario]) -> Result<(), crate::Error> {
+    let Some(spec) = std::env::var_os(ENV_FAULT) else {
+        return Ok(());
+    };
+    let spec = spec.to_string_lossy();
+    let bad = |problem: String| crate::Error::Usage {
+        option: ENV_FAULT.into(),
+        problem,
+    };
+    let kinds = FAULT_KINDS.join(", ");
+    let Some((name, kind)) = spec.split_once(':') else {
+        return Err(bad(format!(
+            "{spec:?} is not SCENARIO:KIND (KIND one of {kinds})"
+        )));
+    };
+    if !FAULT_KINDS.contains(&kind) {
+        return Err(bad(format!("unknown fault kind {kind:?} (one of {kinds})")));
+    }
+    if !scenarios.iter().any(|s| s.name() == name) {
+        let names: Vec<&str> = scenarios.iter().map(Scenario::name).take(8).collect();
+        return Err(bad(format!(
+            "no scenario named {name:?} in this run (it has {}{})",
+            names.join(", "),
+            if scenarios.len() > names.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        )));
+    }
+    Ok(())
+}
+
 /// Does what `ESCAPE_LAB_FAULT` asks for this scenario, if anything, and
 /// returns the call (wrapped, for `alloc`).
 fn inject_fault(scenario: &str, mut call: Call) -> Result<Call, String> {
