@@ -10,3 +10,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
 cargo test --benches
 cargo run --release -- check
+# The instruction gate catches added work that allocates nothing (exit 1).
+set +e
+ESCAPE_LAB_FAULT=fixed:work cargo run --release -q -- check fixed > target/work-fault.txt
+status=$?
+set -e
+grep -q "regression in fixed:" target/work-fault.txt && test "$status" -eq 1 || {
+  cat target/work-fault.txt
+  echo "the instruction gate did not catch ESCAPE_LAB_FAULT=fixed:work (exit $status)"
+  exit 1
+}

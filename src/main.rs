@@ -40,7 +40,7 @@ enum Command {
     Profile(ProfileArgs),
     /// Exact allocations per call of every scenario against a committed
     /// baseline; exit 1 on any increase
-    Check(CheckArgs),
+    Check(GateArgs),
     /// Two runs side by side: time with its spread, allocations exact
     Diff(DiffArgs),
     /// Match a workload with one variant: `start end pattern_id` lines.
@@ -104,6 +104,16 @@ struct ProfileArgs {
 }
 
 #[derive(Args, Debug)]
+struct GateArgs {
+    /// Only the scenarios whose names contain one of these (a bless then
+    /// rewrites only their entries)
+    #[arg(value_name = "FILTER")]
+    filters: Vec<String>,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Args, Debug)]
 struct MatchArgs {
     #[command(flatten)]
     input: InputArgs,
@@ -137,16 +147,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         None => profile(&cli.profile),
         Some(Command::Profile(args)) => profile(&args),
-        Some(Command::Check(args)) => {
+        Some(Command::Check(GateArgs { filters, check })) => {
             let defaults = CheckOptions {
                 baseline: root.join("profiles").join("baseline.json"),
                 work_dir: root.join("target").join("escape-lab"),
                 source_root: root.clone(),
+                only: filters,
                 ..CheckOptions::default()
             };
-            let opts = args.options(defaults).map_err(ArticleError::from)?;
+            let opts = check.options(defaults).map_err(ArticleError::from)?;
             let (scenarios, info) = commands::gate_scenarios()?;
-            Ok(cli::check(&scenarios, info, &opts, args.format).map_err(ArticleError::from)?)
+            Ok(cli::check(&scenarios, info, &opts, check.format).map_err(ArticleError::from)?)
         }
         Some(Command::Diff(args)) => Ok(cli::diff(&args).map_err(ArticleError::from)?),
         Some(Command::Match(args)) => {

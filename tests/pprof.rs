@@ -18,6 +18,7 @@ fn run(out: &Path, variants: &str, cpu_seconds: &str) {
     let o = Command::new(BIN)
         .args([
             "profile",
+            "--no-instr",
             "--variants",
             variants,
             "--cpu-seconds",

@@ -86,8 +86,9 @@ pub struct Match {
 /// What the scan loop records: an offset where at least one pattern ends,
 /// with the first (longest) of those patterns and the state's output link to
 /// the rest: the original's `matchAt` (end and state), with the state's first
-/// output read while scanning rather than in the second phase, where the
-/// load would no longer overlap with anything.
+/// output read as the hit is handed over (prefetched when the scan found
+/// it) rather than in the second phase, where the load would no longer
+/// overlap with anything.
 ///
 /// # Allocation
 ///
@@ -130,6 +131,11 @@ pub struct Cursor {
     /// middle of (charwise automata only).
     pub(crate) pending: [u8; 4],
     pub(crate) pending_len: u8,
+    /// Where the prefilter's current trial began or its next one begins,
+    /// and how long it rests after its gate closes (see `automaton::scan`):
+    /// only speed depends on them, never the matches.
+    pub(crate) resume: usize,
+    pub(crate) rest: u32,
 }
 
 impl Cursor {
@@ -143,6 +149,8 @@ impl Cursor {
             offset: 0,
             pending: [0; 4],
             pending_len: 0,
+            resume: 0,
+            rest: 0,
         }
     }
 

@@ -16,14 +16,6 @@ pub(crate) struct Case {
     pub(crate) matches: &'static [(u32, usize, usize)],
 }
 
-/// Every layout: the default, the plain double array, and the double array
-/// with its prefilter (built where the row's patterns make it pay).
-const LAYOUTS: [Layout; 3] = [
-    Layout::Auto,
-    Layout::DoubleArray { prefilter: false },
-    Layout::DoubleArray { prefilter: true },
-];
-
 /// Chunk sizes every row runs with: whole haystack, then small pieces, so
 /// that matches cross chunk boundaries.
 const CHUNKS: &[usize] = &[0, 1, 2, 3, 5, 7, 64];
@@ -39,7 +31,7 @@ fn table_names_are_unique() {
 
 #[test]
 fn every_variant_matches_the_table() {
-    for (case, layout) in TABLE.iter().flat_map(|c| LAYOUTS.map(move |l| (c, l))) {
+    for (case, layout) in TABLE.iter().flat_map(|c| Layout::ALL.map(move |l| (c, l))) {
         let ac = Automaton::with_layout(case.patterns, layout).unwrap();
         let want: Vec<Match> = case
             .matches

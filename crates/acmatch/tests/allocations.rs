@@ -208,48 +208,50 @@ fn building_allocates_and_matching_does_not() {
 #[test]
 fn matching_allocates_nothing_in_any_layout() {
     use acmatch::Layout;
-    // Bytes (dense table and double array, with and without prefilter) and
-    // characters, each with a split character across calls for the last.
-    let words = ["needle", "haystack", "hay", "stack"];
-    let cjk = ["中华", "人民共和国", "人民"];
-    let builds: Vec<(Automaton, Vec<u8>)> = vec![
-        (
-            Automaton::new(words).unwrap(),
-            b"a haystack with a needle, hay".repeat(20),
-        ),
-        (
-            Automaton::with_layout(words, Layout::DoubleArray { prefilter: false }).unwrap(),
-            b"a haystack with a needle, hay".repeat(20),
-        ),
-        (
-            Automaton::with_layout(
-                ["needle", "haystack"],
-                Layout::DoubleArray { prefilter: true },
-            )
-            .unwrap(),
-            b"a haystack with a needle, hay".repeat(20),
-        ),
-        (
-            Automaton::new(cjk).unwrap(),
-            "中华人民共和国，人民。".repeat(20).into_bytes(),
-        ),
+    // Every layout over bytes and over characters, every zero-allocation
+    // variant, in 7-byte calls that split three-byte characters and in
+    // 2,048-byte calls long enough for the block loops.
+    let words: &[&str] = &["needle", "haystack", "hay", "stack"];
+    let cjk: &[&str] = &["中华", "人民共和国", "人民"];
+    let sets = [
+        (words, b"a haystack with a needle, hay".repeat(200)),
+        (cjk, "中华人民共和国，人民。".repeat(200).into_bytes()),
     ];
-    assert!(builds[0].0.is_dense() && !builds[1].0.is_dense());
-    assert!(builds[2].0.has_prefilter() && builds[3].0.is_charwise());
-    for (ac, text) in &builds {
-        let want = find_all(ac, text).len();
-        assert!(want > 0);
-        let mut cursor = Cursor::new();
-        let mut n = 0;
-        let ((), counts) = measure(|| {
-            // 7-byte calls split three-byte characters across calls.
-            for piece in chunks(text, 7) {
-                n += callback::find(ac, &mut cursor, piece, |m| {
-                    std::hint::black_box(m);
-                });
+    let (mut dense, mut charwise, mut prefiltered) = (0, 0, 0);
+    for (patterns, text) in &sets {
+        for layout in Layout::ALL {
+            let ac = Automaton::with_layout(*patterns, layout).unwrap();
+            dense += usize::from(ac.is_dense());
+            charwise += usize::from(ac.is_charwise());
+            prefiltered += usize::from(ac.has_prefilter());
+            let want = find_all(&ac, text).len();
+            assert!(want > 0);
+            for variant in [Variant::Fixed, Variant::Reuse, Variant::Callback] {
+                for size in [7, 2048] {
+                    let mut m = variant.matcher();
+                    // One warm-up pass (for `reuse`), then a measured one.
+                    let mut cursor = Cursor::new();
+                    for piece in chunks(text, size) {
+                        m.find_chunk(&ac, &mut cursor, piece, |_| {}).unwrap();
+                    }
+                    let mut cursor = Cursor::new();
+                    let mut n = 0;
+                    let ((), counts) = measure(|| {
+                        for piece in chunks(text, size) {
+                            n += m
+                                .find_chunk(&ac, &mut cursor, piece, |x| {
+                                    std::hint::black_box(x);
+                                })
+                                .unwrap();
+                        }
+                    });
+                    assert_eq!(n, want, "{layout:?} {variant} {size}");
+                    assert_eq!(counts, Counts::default(), "{layout:?} {variant} {size}");
+                }
             }
-        });
-        assert_eq!(n, want);
-        assert_eq!(counts, Counts::default());
+        }
     }
+    // Positive controls: every kind of scan loop ran.
+    assert!(dense > 0 && charwise > 0 && prefiltered > 0);
+    assert!(dense < 2 * Layout::ALL.len(), "some double arrays too");
 }

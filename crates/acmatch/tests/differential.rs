@@ -33,11 +33,7 @@ fn reference(patterns: &[Vec<u8>], haystack: &[u8]) -> Vec<Match> {
 /// Runs one variant in chunks and checks the set and the report order.
 fn check(patterns: &[Vec<u8>], haystack: &[u8], chunk: usize) -> Result<(), TestCaseError> {
     let want = reference(patterns, haystack);
-    for layout in [
-        Layout::Auto,
-        Layout::DoubleArray { prefilter: false },
-        Layout::DoubleArray { prefilter: true },
-    ] {
+    for layout in Layout::ALL {
         let ac = Automaton::with_layout(patterns, layout).unwrap();
         check_one(&ac, patterns, haystack, chunk, &want)?;
     }
@@ -70,10 +66,12 @@ fn check_one(
         prop_assert_eq!(
             &got,
             want,
-            "variant {}, chunk {}, dense {}",
+            "variant {}, chunk {}, dense {}, charwise {}, prefilter {}",
             variant,
             chunk,
-            ac.is_dense()
+            ac.is_dense(),
+            ac.is_charwise(),
+            ac.has_prefilter()
         );
     }
     Ok(())
@@ -189,14 +187,71 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Haystacks long enough for chunks to be walked two streams at a
+    /// time (blocks of up to 2 KB, the second stream warming up over the
+    /// longest pattern), cut at sizes that put block and chunk boundaries
+    /// anywhere.
+    #[test]
+    fn long_haystacks_match_aho_corasick(
+        patterns in prop::collection::vec(prop::collection::vec(small_alphabet_byte(), 1..24), 1..12),
+        haystack in prop::collection::vec(small_alphabet_byte(), 1500..6000),
+        chunk in prop::sample::select(vec![0usize, 97, 2048, 3001]),
+    ) {
+        check(&patterns, &haystack, chunk)?;
+    }
+
+    /// The same with characters and malformed UTF-8, for the charwise
+    /// walk's second stream, which starts wherever the split puts it.
+    #[test]
+    fn long_utf8_haystacks_match_aho_corasick(
+        patterns in prop::collection::vec(utf8_pattern(), 1..12),
+        pieces in prop::collection::vec(messy_utf8_haystack(), 40..120),
+        chunk in prop::sample::select(vec![0usize, 97, 2048, 3001]),
+    ) {
+        check(&patterns, &pieces.concat(), chunk)?;
+    }
+
+    /// The gate switching: a stretch crowded with candidates (the gate
+    /// closes), a sparse one with planted patterns (the filter comes back
+    /// after its rest), crowded again; cut into chunks of every size.
+    #[test]
+    fn the_gate_switching_loses_nothing(
+        patterns in prop::collection::vec(prop::collection::vec(b'a'..=b'h', 4..9), 1..6),
+        crowd in 200usize..3000,
+        filler in prop::collection::vec(b'i'..=b'z', 1000..8000),
+        plants in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 0..10),
+        chunk in prop::sample::select(vec![0usize, 7, 64, 700, 2048]),
+    ) {
+        let mut sparse = filler;
+        for (at, which) in plants {
+            let p = &patterns[which.index(patterns.len())];
+            let at = at.index(sparse.len() + 1);
+            sparse.splice(at..at, p.iter().copied());
+        }
+        let mut dense = Vec::new();
+        while dense.len() < crowd {
+            dense.extend_from_slice(&patterns[dense.len() % patterns.len()]);
+            dense.push(b'z');
+        }
+        let haystack = [&dense[..], &sparse, &dense, &sparse].concat();
+        check(&patterns, &haystack, chunk)?;
+    }
+}
+
 #[test]
 fn long_random_patterns_get_a_prefilter() {
-    // The positive control for the test above: it exercises the prefilter.
+    // The positive control for the test above: it exercises the prefilter,
+    // in every layout that asks for it.
     let patterns: [&[u8]; 3] = [b"\x01\x02\x03\x04", b"\xfe\xfd\xfc\xfb", b"xyzzy"];
-    let with = Automaton::with_layout(patterns, Layout::DoubleArray { prefilter: true });
-    assert!(with.unwrap().has_prefilter());
-    let without = Automaton::with_layout(patterns, Layout::DoubleArray { prefilter: false });
-    assert!(!without.unwrap().has_prefilter());
-    // Small, so a dense table, which gets no prefilter (it would not pay).
-    assert!(!Automaton::new(patterns).unwrap().has_prefilter());
+    for layout in Layout::ALL {
+        let ac = Automaton::with_layout(patterns, layout).unwrap();
+        let asked = match layout {
+            Layout::Auto => true,
+            Layout::Dense { prefilter } | Layout::DoubleArray { prefilter, .. } => prefilter,
+        };
+        assert_eq!(ac.has_prefilter(), asked, "{layout:?}");
+    }
 }

@@ -104,7 +104,11 @@ impl Supervisor {
             Err(e) => return fail(format!("cannot create {}: {e}", stderr_path.display())),
         };
         let settings = serde_json::to_string(&self.settings).unwrap_or_default();
-        let mut cmd = Command::new(&exe);
+        let mut cmd = if p == Pass::Instr {
+            crate::pass::instr::command(&exe, dir)
+        } else {
+            Command::new(&exe)
+        };
         cmd.args(std::env::args_os().skip(1))
             .env(pass::ENV_PASS, p.name())
             .env(pass::ENV_SCENARIO, name)

@@ -39,6 +39,10 @@ pub struct RunArgs {
     /// Time limit of one pass of one scenario, seconds (at most 3600)
     #[arg(long, default_value_t = 120, value_name = "S")]
     pub timeout: u64,
+    /// Skip the instr pass (instructions per call under valgrind; --quick
+    /// skips it too)
+    #[arg(long)]
+    pub no_instr: bool,
 }
 
 impl RunArgs {
@@ -65,6 +69,7 @@ impl RunArgs {
             settings: Settings {
                 quick: self.quick,
                 cpu_seconds: s,
+                instr: !self.no_instr,
                 ..Settings::default()
             },
             timeout: timeout("--timeout", self.timeout)?,
@@ -101,6 +106,9 @@ pub struct CheckArgs {
     /// Time limit of one pass of one scenario, seconds (at most 3600)
     #[arg(long, default_value_t = 60, value_name = "S")]
     pub timeout: u64,
+    /// Gate allocations only: skip counting instructions under valgrind
+    #[arg(long)]
+    pub no_instr: bool,
 }
 
 impl CheckArgs {
@@ -119,6 +127,7 @@ impl CheckArgs {
             baseline: self.baseline.clone().unwrap_or(defaults.baseline),
             bless: self.bless,
             timeout: timeout("--timeout", self.timeout)?,
+            instr: !self.no_instr,
             ..defaults
         })
     }

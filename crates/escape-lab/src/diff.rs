@@ -38,13 +38,16 @@ pub fn table(a: &Summary, b: &Summary) -> String {
         ));
     }
     out.push_str(&format!(
-        "{:<28} {:>18} {:>18} {:>8}   {:>15} {:>15} {:>9}\n",
+        "{:<28} {:>18} {:>18} {:>8}   {:>15} {:>15} {:>9}   {:>13} {:>13} {:>8}\n",
         "scenario",
         "old time/call",
         "new time/call",
         "delta",
         "old allocs/call",
         "new allocs/call",
+        "delta",
+        "old instr/call",
+        "new instr/call",
         "delta"
     ));
     let mut names: Vec<&str> = a.scenarios.iter().map(|s| s.name.as_str()).collect();
@@ -75,12 +78,18 @@ pub fn table(a: &Summary, b: &Summary) -> String {
             },
             _ => "-".into(),
         };
+        let (ia, ja) = instr(sa.as_ref());
+        let (ib, jb) = instr(sb.as_ref());
+        let idelta = match (ja, jb) {
+            (Some(x), Some(y)) if x > 0.0 => format!("{:+.2}%", (y / x - 1.0) * 100.0),
+            _ => "-".into(),
+        };
         out.push_str(&format!(
-            "{name:<28} {ta:>18} {tb:>18} {tdelta:>8}   {aa:>15} {ab:>15} {adelta:>9}\n"
+            "{name:<28} {ta:>18} {tb:>18} {tdelta:>8}   {aa:>15} {ab:>15} {adelta:>9}   {ia:>13} {ib:>13} {idelta:>8}\n"
         ));
     }
     out.push_str(
-        "\ntime: median of timed batches ± half their range; allocations: exact per call\n",
+        "\ntime: median of timed batches ± half their range; allocations: exact per call; instructions: callgrind, per call\n",
     );
     out
 }
@@ -95,6 +104,16 @@ fn time(s: Option<&ScenarioSummary>) -> (String, Option<f64>) {
                 Some(t.median),
             )
         }
+        _ => ("-".into(), None),
+    }
+}
+
+fn instr(s: Option<&ScenarioSummary>) -> (String, Option<f64>) {
+    match s.and_then(|s| s.instr.as_ref()) {
+        Some(i) if i.calls > 0 => (
+            fmt::per_call(i.instructions, i.calls),
+            Some(i.instructions as f64 / i.calls as f64),
+        ),
         _ => ("-".into(), None),
     }
 }

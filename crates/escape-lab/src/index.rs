@@ -130,7 +130,7 @@ fn comparison_table(h: &mut String, summary: &Summary) {
     h.push_str(
         "<h2>Comparison</h2>\n<table><tr><th>scenario</th><th>kind</th><th>MB/s</th>\
          <th>ns/call (min–max)</th><th>items/call</th><th>allocs/call</th><th>B/call</th>\
-         <th>peak live B</th><th>CPU samples</th><th>top site by allocations</th>\
+         <th>peak live B</th><th>instr/call</th><th>CPU samples</th><th>top site by allocations</th>\
          <th>top site by bytes</th><th>status</th></tr>\n",
     );
     for s in &summary.scenarios {
@@ -172,7 +172,7 @@ fn comparison_table(h: &mut String, summary: &Summary) {
         let _ = writeln!(
             h,
             "<tr><td><a href=\"#{n}\">{n}</a></td><td>{kind}</td><td>{mbs}</td><td>{timing}</td>\
-             <td>{items}</td><td>{allocs}</td><td>{bytes}</td><td>{peak}</td><td>{samples}</td>\
+             <td>{items}</td><td>{allocs}</td><td>{bytes}</td><td>{peak}</td><td>{instr}</td><td>{samples}</td>\
              <td>{by_count}</td><td>{by_bytes}</td><td>{status}</td></tr>",
             n = esc(&s.name),
             kind = esc(&s.kind),
@@ -181,6 +181,10 @@ fn comparison_table(h: &mut String, summary: &Summary) {
                 .mb_per_s
                 .map_or("–".to_string(), |v| format!("{v:.1}")),
             peak = s.heap.map_or("–".into(), |x| fmt::group(x.peak_live_bytes)),
+            instr = s
+                .instr
+                .as_ref()
+                .map_or("–".into(), |i| fmt::per_call(i.instructions, i.calls)),
             samples = s.cpu.as_ref().map_or(0, |c| c.samples),
             by_count = site(s.sites.first()),
             by_bytes = site(top_bytes),
@@ -189,7 +193,9 @@ fn comparison_table(h: &mut String, summary: &Summary) {
     h.push_str(
         "</table>\n<p class=\"note\">allocs/call and B/call: exact, from the counting \
          allocator over whole cycles after a warm-up cycle. Peak live: the most bytes the calls \
-         held at once (dhat). Time: median of timed batches under 250 Hz sampling; compare \
+         held at once (dhat). instr/call: instructions counted by valgrind's callgrind over the \
+         same calls (<code>callgrind.out</code> opens in <code>callgrind_annotate</code> and \
+         KCachegrind). Time: median of timed batches under 250 Hz sampling; compare \
          times only within one run.</p>\n",
     );
 }
@@ -203,6 +209,23 @@ fn scenario_section(h: &mut String, s: &ScenarioSummary, svgs: &[(Artifact, Vec<
     );
     if let Some(e) = s.status.error() {
         let _ = writeln!(h, "<pre class=\"bad\">{}</pre>", esc(&e));
+    }
+    for note in &s.notes {
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(note));
+    }
+    if let Some(i) = &s.instr {
+        let calls = i.calls;
+        h.push_str("<p>Instructions per call, top functions (exclusive, inclusive):</p>\n<pre>");
+        for f in &i.functions {
+            let _ = writeln!(
+                h,
+                "{:>14} {:>14}  {}",
+                fmt::per_call(f.exclusive, calls),
+                fmt::per_call(f.inclusive, calls),
+                esc(&f.name)
+            );
+        }
+        h.push_str("</pre>\n");
     }
     if s.heap.is_some() {
         if s.sites.is_empty() {

@@ -197,11 +197,12 @@ pub fn run(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::write(&parent, e))?;
+    // Errors name the run folder asked for, not its parent.
+    std::fs::create_dir_all(&parent).map_err(|e| Error::write(out, e))?;
     let work = tempfile::Builder::new()
         .prefix(".escape-lab-run-")
         .tempdir_in(&parent)
-        .map_err(|e| Error::write(&parent, e))?;
+        .map_err(|e| Error::write(out, e))?;
     let supervisor = Supervisor {
         settings: Settings {
             source_root: Some(opts.source_root.clone()),
@@ -277,7 +278,8 @@ fn run_all(
     supervisor: &Supervisor,
     dir: &Path,
 ) -> Result<(Summary, Pictures), Error> {
-    let bar = progress_bar(opts.progress, scenarios.len() * Pass::ALL.len());
+    let passes = passes(&opts.settings);
+    let bar = progress_bar(opts.progress, scenarios.len() * passes.len());
     let mut pictures = Pictures::default();
     let mut folded = Vec::new();
     let mut entries = Vec::new();
@@ -285,9 +287,18 @@ fn run_all(
         let sdir = dir.join(s.name());
         std::fs::create_dir_all(&sdir).map_err(|e| Error::write(&sdir, e))?;
         let mut results = Vec::new();
-        for p in Pass::ALL {
+        for &(p, ref skip) in &passes {
             bar.set_message(format!("{} {}", s.name(), p.name()));
-            results.push((p, supervisor.run(p, s.name(), &sdir)));
+            results.push((
+                p,
+                match skip {
+                    Some(reason) => Ok(PassResult::Skipped {
+                        skipped: p,
+                        reason: reason.clone(),
+                    }),
+                    None => supervisor.run(p, s.name(), &sdir),
+                },
+            ));
             bar.inc(1);
             if child::cancelled() {
                 bar.finish_and_clear();
@@ -315,6 +326,20 @@ fn run_all(
         compare(dir, &mut summary, &mut pictures, &folded, before, after)?;
     }
     Ok((summary, pictures))
+}
+
+/// The passes a run makes, each with why it is skipped (the `instr` pass
+/// where valgrind is missing), or `None`. `instr` is left out with
+/// `--quick` or `--no-instr`.
+fn passes(settings: &Settings) -> Vec<(Pass, Option<String>)> {
+    let mut passes: Vec<(Pass, Option<String>)> = [Pass::Count, Pass::Heap, Pass::Cpu]
+        .into_iter()
+        .map(|p| (p, None))
+        .collect();
+    if settings.instr && !settings.quick {
+        passes.push((Pass::Instr, pass::instr::unavailable()));
+    }
+    passes
 }
 
 fn check_names(scenarios: &[Scenario]) -> Result<(), Error> {
@@ -385,6 +410,8 @@ fn digest(
             count: None,
             heap: None,
             cpu: None,
+            instr: None,
+            notes: Vec::new(),
             sites: Vec::new(),
             artifacts: Default::default(),
         },
@@ -427,6 +454,19 @@ fn digest(
                 }
                 Err(e) => fail(p, fmt::error_chain(&e)),
             },
+            Ok(PassResult::Instr(r)) => match pass::instr::render(dir, r) {
+                Ok(r) => {
+                    d.summary.instr = Some(r);
+                    let a = Artifact::CallgrindOut;
+                    d.summary.artifacts.insert(a, rel(name, a));
+                }
+                Err(e) => fail(p, e),
+            },
+            Ok(PassResult::Skipped { skipped, reason }) => {
+                d.summary
+                    .notes
+                    .push(format!("{skipped} pass skipped: {reason}"));
+            }
         }
     }
     if !listings.is_empty() {
@@ -522,8 +562,15 @@ pub fn open(path: &Path) {
 #[must_use]
 pub fn table(summary: &Summary) -> String {
     let mut out = format!(
-        "{:<28} {:>9} {:>11} {:>12} {:>14} {:>12}  {}\n",
-        "scenario", "MB/s", "items/call", "allocs/call", "B/call", "peak live B", "status"
+        "{:<28} {:>9} {:>11} {:>12} {:>14} {:>12} {:>12}  {}\n",
+        "scenario",
+        "MB/s",
+        "items/call",
+        "allocs/call",
+        "B/call",
+        "peak live B",
+        "instr/call",
+        "status"
     );
     for s in &summary.scenarios {
         let mbs = s
@@ -545,8 +592,12 @@ pub fn table(summary: &Summary) -> String {
             )
         });
         let peak = s.heap.map_or("-".into(), |h| fmt::group(h.peak_live_bytes));
+        let instr = s
+            .instr
+            .as_ref()
+            .map_or("-".into(), |i| fmt::per_call(i.instructions, i.calls));
         out.push_str(&format!(
-            "{:<28} {mbs:>9} {items:>11} {allocs:>12} {bytes:>14} {peak:>12}  {status}\n",
+            "{:<28} {mbs:>9} {items:>11} {allocs:>12} {bytes:>14} {peak:>12} {instr:>12}  {status}\n",
             s.name
         ));
     }

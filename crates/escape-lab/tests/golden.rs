@@ -10,6 +10,7 @@ use escape_lab::gate::baseline::{Baseline, BaselineEntry, BASELINE_VERSION};
 use escape_lab::gate::check::{compare, CheckOutcome};
 use escape_lab::gate::report::{self, Format};
 use escape_lab::index::Pictures;
+use escape_lab::model::FunctionCost;
 use escape_lab::model::{read_summary, Artifact, WorkloadInfo};
 use escape_lab::{diff, flame, profile, sites};
 
@@ -153,6 +154,32 @@ fn entry(name: &str, allocs: u64, bytes: u64) -> BaselineEntry {
         calls: 512,
         allocs,
         bytes,
+        ..BaselineEntry::default()
+    }
+}
+
+/// `entry` with instructions counted over its 512 calls, in two functions.
+fn counted(e: BaselineEntry, scan: u64, fault: u64) -> BaselineEntry {
+    let mut functions = vec![FunctionCost {
+        name: "demo::scan".into(),
+        exclusive: scan,
+        inclusive: scan,
+    }];
+    if fault > 0 {
+        functions.insert(
+            0,
+            FunctionCost {
+                name: "[injected fault (ESCAPE_LAB_FAULT)]".into(),
+                exclusive: fault,
+                inclusive: fault,
+            },
+        );
+    }
+    BaselineEntry {
+        instr_calls: Some(512),
+        instructions: Some(scan + fault),
+        functions,
+        ..e
     }
 }
 
@@ -161,9 +188,12 @@ fn outcome() -> CheckOutcome {
         schema_version: BASELINE_VERSION,
         rustc: "rustc 1.95.0 (59807616e 2026-04-14)".into(),
         workload: WorkloadInfo::default(),
+        build: "release".into(),
+        instr_tolerance: 0.01,
+        instr_slack: 16.0,
         scenarios: vec![
             entry("parse_owned", 1_098_962, 51_274_648),
-            entry("parse_borrowed", 0, 0),
+            counted(entry("parse_borrowed", 0, 0), 37_525_024, 0),
             entry("tokens", 512, 4096),
             entry("renamed", 0, 0),
         ],
@@ -172,7 +202,7 @@ fn outcome() -> CheckOutcome {
         &baseline,
         &[
             Ok(entry("parse_owned", 1_098_963, 51_274_656)),
-            Ok(entry("parse_borrowed", 0, 0)),
+            Ok(counted(entry("parse_borrowed", 0, 0), 37_525_024, 76_800_000)),
             Ok(entry("tokens", 256, 2048)),
             Ok(entry("brand_new", 0, 0)),
             Err((

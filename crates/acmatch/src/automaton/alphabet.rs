@@ -1,21 +1,24 @@
 //! The alphabet: how haystack bytes become the symbols the trie is built on.
 //!
-//! Two kinds, chosen at build time from the patterns:
+//! Two kinds; which one an automaton gets is a matter of cost, decided in
+//! `build::Plan`:
 //!
 //! - **bytes**: every byte is a symbol. Bytes that occur in some pattern get
 //!   codes by descending frequency (so the busiest transitions pack densely
 //!   near the root); all other bytes share one *dead* code on which no state
 //!   has a child, and which sends the automaton straight back to the root.
-//! - **UTF-8**: when every pattern is valid UTF-8 and some pattern is not
-//!   ASCII, every *character* is a symbol, as in daachorse's charwise
-//!   automaton. A three-byte CJK character then costs one transition instead
-//!   of three, and the trie has a third of the states. The haystack stays
-//!   `&[u8]`: it is decoded on the fly, and any byte that does not begin a
-//!   well-formed character (a stray continuation byte, a truncated or overlong
-//!   sequence, a surrogate) is a dead symbol. A valid-UTF-8 pattern can only
-//!   occur at character boundaries of well-formed characters, and the decoder
-//!   never swallows a lead byte into a malformed sequence, so no occurrence is
-//!   missed. A character split across two calls is carried in the cursor.
+//!   These are the byte classes of the dense table, and the symbols of the
+//!   double array over bytes.
+//! - **UTF-8**: when every pattern is valid UTF-8, every *character* can be
+//!   a symbol, as in daachorse's charwise automaton. A three-byte CJK
+//!   character then costs one transition instead of three, and the trie has
+//!   a third of the states. The haystack stays `&[u8]`: it is decoded on the
+//!   fly, and any byte that does not begin a well-formed character (a stray
+//!   continuation byte, a truncated or overlong sequence, a surrogate) is a
+//!   dead symbol. A valid-UTF-8 pattern can only occur at character
+//!   boundaries of well-formed characters, and the decoder never swallows a
+//!   lead byte into a malformed sequence, so no occurrence is missed. A
+//!   character split across two calls is carried in the cursor.
 
 /// Result of decoding at one position of a chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,18 +108,15 @@ pub(crate) struct Alphabet {
 }
 
 impl Alphabet {
-    /// The alphabet for these patterns (all non-empty).
-    pub(crate) fn new(pats: &[&[u8]]) -> Alphabet {
-        let utf8 = pats.iter().all(|p| std::str::from_utf8(p).is_ok())
-            && pats.iter().any(|p| !p.is_ascii());
-        if utf8 {
-            Alphabet::chars(pats)
-        } else {
-            Alphabet::bytes(pats)
-        }
+    /// Whether these patterns can have a charwise alphabet: all are valid
+    /// UTF-8.
+    pub(crate) fn can_be_charwise(pats: &[&[u8]]) -> bool {
+        pats.iter().all(|p| std::str::from_utf8(p).is_ok())
     }
 
-    fn bytes(pats: &[&[u8]]) -> Alphabet {
+    /// The bytes alphabet: every byte a symbol, the bytes of no pattern
+    /// sharing the dead code.
+    pub(crate) fn bytes(pats: &[&[u8]]) -> Alphabet {
         let mut freq = vec![0u64; 256];
         for p in pats {
             for &b in *p {
@@ -141,7 +141,9 @@ impl Alphabet {
         }
     }
 
-    fn chars(pats: &[&[u8]]) -> Alphabet {
+    /// The UTF-8 alphabet: every character a symbol. Requires
+    /// [`Alphabet::can_be_charwise`].
+    pub(crate) fn chars(pats: &[&[u8]]) -> Alphabet {
         let max_cp = pats
             .iter()
             .flat_map(|p| std::str::from_utf8(p).unwrap_or_default().chars())
@@ -300,12 +302,16 @@ mod tests {
     }
 
     #[test]
-    fn ascii_only_patterns_use_bytes() {
-        let a = Alphabet::new(&[b"abc", b"ab"]);
-        assert!(!a.utf8);
-        let a = Alphabet::new(&["中文".as_bytes(), b"ab"]);
+    fn charwise_needs_valid_utf8() {
+        assert!(Alphabet::can_be_charwise(&[b"abc", b"ab"]));
+        assert!(Alphabet::can_be_charwise(&["中文".as_bytes(), b"ab"]));
+        assert!(
+            !Alphabet::can_be_charwise(&["中文".as_bytes(), b"\xFF"]),
+            "invalid UTF-8 forces bytes"
+        );
+        let a = Alphabet::chars(&["中文".as_bytes(), b"ab"]);
         assert!(a.utf8);
-        let a = Alphabet::new(&["中文".as_bytes(), b"\xFF"]);
-        assert!(!a.utf8, "invalid UTF-8 forces bytes");
+        // 中, 文, a, b and the dead code.
+        assert_eq!(a.len, 5);
     }
 }

@@ -1,5 +1,7 @@
-//! Construction: sorted patterns, a breadth-first walk over ranges of them,
-//! darts-clone placement, failure links and output chains in the same pass.
+//! Construction: sorted patterns, a plan chosen from them by cost, then
+//! either the dense table or the double array, each built breadth first
+//! over ranges of the sorted patterns, failure links and output chains in
+//! the same pass.
 //!
 //! Patterns are sorted once (stable, so duplicates keep id order); since
 //! UTF-8 preserves code point order, sorting bytes also groups patterns by
@@ -7,30 +9,36 @@
 //! ranges of the sorted order, so no pointer trie is ever built. A node's
 //! failure link and output chain are computed when it is created: both depend
 //! only on shallower nodes, which breadth-first order has already finished.
+//! The plan (`Plan::choose`) needs the trie's size before any of it exists:
+//! the number of byte-trie states is the sum, over the sorted patterns, of
+//! the bytes each does not share with the one before it.
 //!
-//! Children are placed with the darts-clone strategy: a free list over the
-//! last `OPEN_BLOCKS` blocks of `BLOCK` slots, the oldest block closed when
-//! the array grows. That bounds the search for a base and keeps building
-//! linear in practice: a million patterns build in seconds.
+//! Double-array children are placed first-fit over a bitmap of free slots,
+//! 64 candidate bases at a time: a node with one child (most nodes of a
+//! large trie) anywhere in the array, filling holes; a node with several
+//! children within the last stretch of the array (a window of at least
+//! `OPEN_BLOCKS` blocks of `BLOCK` slots, or `WINDOW_ALPHABETS` alphabets'
+//! width), which bounds the search for a base and keeps building linear in
+//! practice: a million patterns build in seconds.
 
 use std::collections::VecDeque;
 
 use super::alphabet::Alphabet;
 use super::prefilter::Prefilter;
-use super::{Automaton, Layout, Output, State, INVALID, ROOT};
+use super::{Automaton, Dense, Layout, Output, State, INVALID, ROOT};
 use crate::error::BuildError;
 
 /// Slots are added in blocks of this size.
 const BLOCK: usize = 256;
-/// Blocks at the end of the array in which free slots are still searched,
-/// at least; large alphabets get a window of a few alphabets' width, or
-/// nodes whose children spread over many codes would each open a fresh
-/// region and leave most of the array empty.
+/// A node with several children searches for a base in the last this many
+/// blocks of the array at least, which bounds the search.
 const OPEN_BLOCKS: usize = 16;
-/// The open window spans at least this many alphabets.
-const WINDOW_ALPHABETS: usize = 4;
-/// Marks the end of the free list.
-const NIL: u32 = u32::MAX;
+/// Or in the last this many alphabets' width, if more: with a large
+/// alphabet, children spread over many codes, and a narrow window would
+/// send each such node to the end of the array, leaving most of it empty
+/// (measured on the Chinese dictionary: 4 alphabets filled 43% of the
+/// slots, 64 filled 70%, as many as searching the whole array).
+const WINDOW_ALPHABETS: usize = 64;
 
 const FREE: State = State {
     base: 0,
@@ -56,14 +64,22 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
         }
     }
 
-    let alphabet = Alphabet::new(pats);
-    // Leaves have base 0, so their lookups land on slots `0..alphabet.len`:
-    // those must never hold a child.
-    let reserved = alphabet.len.max(BLOCK);
-
     let mut order: Vec<u32> = (0..pats.len() as u32).collect();
     order.sort_by(|&a, &b| pats[a as usize].cmp(pats[b as usize]));
     let pat = |k: u32| pats[order[k as usize] as usize];
+
+    let plan = Plan::choose(pats, &order, layout);
+    if plan.dense {
+        return build_dense(pats, &order, plan);
+    }
+    let alphabet = if plan.charwise {
+        Alphabet::chars(pats)
+    } else {
+        Alphabet::bytes(pats)
+    };
+    // Leaves have base 0, so their lookups land on slots `0..alphabet.len`:
+    // those must never hold a child.
+    let reserved = alphabet.len.max(BLOCK);
 
     let mut da = DoubleArray::new(reserved, alphabet.len);
     let mut outputs = vec![Output {
@@ -72,8 +88,9 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
         next: 0,
     }];
     let mut trie_states = 1usize;
-    // Slots in breadth-first order (the order nodes are created): the order
-    // in which a dense table can be filled, each state's failure row first.
+    // Slots in breadth-first order (the order nodes are created), for
+    // shortening failure links below: each state's failure state comes
+    // before it.
     let mut bfs: Vec<u32> = vec![ROOT];
 
     /// A trie node: a range of `order` sharing a prefix of `depth` bytes.
@@ -83,18 +100,8 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
         lo: u32,
         hi: u32,
     }
-    let mut queue = VecDeque::new();
-    queue.push_back(Node {
-        slot: ROOT,
-        depth: 0,
-        lo: 0,
-        hi: pats.len() as u32,
-    });
-    // (code, symbol byte length, lo, hi) of each child.
-    let mut children: Vec<(u32, u32, u32, u32)> = Vec::new();
-    let mut codes: Vec<u32> = Vec::new();
-
-    while let Some(node) = queue.pop_front() {
+    // (code, symbol byte length, lo, hi) of each child of `node`, by code.
+    let group = |node: &Node, children: &mut Vec<(u32, u32, u32, u32)>| {
         let depth = node.depth as usize;
         // Patterns ending exactly here come first; they became outputs when
         // this node was created.
@@ -112,14 +119,28 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
             }
             children.push((code, len as u32, start, k));
         }
+        children.sort_unstable_by_key(|c| c.0);
+    };
+    let mut children: Vec<(u32, u32, u32, u32)> = Vec::new();
+    let mut codes: Vec<u32> = Vec::new();
+    let mut queue = VecDeque::new();
+    queue.push_back(Node {
+        slot: ROOT,
+        depth: 0,
+        lo: 0,
+        hi: pats.len() as u32,
+    });
+    // Breadth first: a node's failure link and output chain depend only on
+    // shallower states, which are finished by the time it is created; and
+    // the hot shallow states are placed first, together.
+    while let Some(node) = queue.pop_front() {
+        group(&node, &mut children);
         if children.is_empty() {
             continue; // a leaf keeps base 0
         }
-        children.sort_unstable_by_key(|c| c.0);
         codes.clear();
         codes.extend(children.iter().map(|c| c.0));
         let base = da.place(node.slot, &codes)?;
-
         for &(code, len, lo, hi) in &children {
             let t = base + code;
             let fail = if node.slot == ROOT {
@@ -178,122 +199,255 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
         }
     }
 
-    let dense = match layout {
-        Layout::Auto => dense_table(&da.states, &bfs, &alphabet, DENSE_MAX_ENTRIES),
-        Layout::DoubleArray { .. } => None,
-    };
-    // A dense automaton scans with its table alone: drop the double array.
-    // A dense table reads a byte about as fast as the filter does, so only
-    // the double array gets one.
-    let prefilter = match layout {
-        Layout::Auto if dense.is_none() => Prefilter::new(pats),
-        Layout::DoubleArray { prefilter: true } => Prefilter::new(pats),
-        _ => None,
-    };
-    let states = if dense.is_some() {
-        Box::default()
+    let prefilter = if plan.prefilter {
+        Prefilter::new(pats)
     } else {
-        da.states.into_boxed_slice()
+        None
     };
-
     Ok(Automaton {
         alphabet,
-        states,
+        states: da.states.into_boxed_slice(),
         root_next,
-        dense,
+        dense: None,
         prefilter,
         outputs: outputs.into_boxed_slice(),
         pattern_count: pats.len(),
+        max_len: pats.iter().map(|p| p.len()).max().unwrap_or(0),
         trie_states,
     })
 }
 
-/// A dense table holds this many `u32` entries at most (4 MiB): beyond that
-/// its rows stop fitting the caches and the double array, a quarter or less
-/// of the size, is as fast.
+/// `Layout::Auto` builds a dense table when it has at most this many `u32`
+/// entries (4 MiB); see `Plan::choose`.
 const DENSE_MAX_ENTRIES: usize = 1 << 20;
+/// `Layout::Dense` builds one up to this many entries (1 GiB), else falls
+/// back to the double array.
+const DENSE_HARD_MAX_ENTRIES: usize = 1 << 28;
 
-/// The full transition table of a small byte-alphabet automaton, or `None`
-/// when the automaton is charwise or the table would be too large.
-///
-/// Row `i` (for the `i`-th state in breadth-first order) starts at
-/// `i * stride`, `stride` being the alphabet size plus one: entry `code` is
-/// the next state's row start (transitions through failure links already
-/// followed), and the last entry is the state's output-chain head. State ids
-/// in a dense automaton are these row starts.
-fn dense_table(
-    states: &[State],
-    bfs: &[u32],
-    alphabet: &Alphabet,
-    max_entries: usize,
-) -> Option<Box<[u32]>> {
-    let stride = alphabet.len + 1;
-    let entries = bfs.len().checked_mul(stride)?;
-    if alphabet.utf8 || entries > max_entries {
-        return None;
-    }
-    let mut row_of = vec![0u32; states.len()];
-    for (i, &slot) in bfs.iter().enumerate() {
-        row_of[slot as usize] = (i * stride) as u32;
-    }
-    let mut table = vec![0u32; entries];
-    for (i, &slot) in bfs.iter().enumerate() {
-        let st = states[slot as usize];
-        let row = i * stride;
-        for code in 0..alphabet.len {
-            let child = st.base as usize + code;
-            table[row + code] = if st.base != 0 && states[child].check == code as u32 {
-                row_of[child]
-            } else if slot == ROOT {
-                0
-            } else {
-                // The failure state is shallower, so its row is complete.
-                table[row_of[st.fail as usize] as usize + code]
-            };
-        }
-        table[row + alphabet.len] = st.out;
-    }
-    Some(table.into_boxed_slice())
+/// What to build, decided from the patterns before anything is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Plan {
+    /// A dense table over byte classes (the trie is then built over bytes).
+    dense: bool,
+    /// States of the trie over bytes.
+    byte_states: usize,
+    /// The trie's symbols are UTF-8 characters.
+    charwise: bool,
+    /// Build the root-state prefilter when the patterns make it pay.
+    prefilter: bool,
 }
 
-/// The double array under construction, with its free list.
+impl Plan {
+    /// The layout for `pats` (sorted by `order`): see [`Layout`].
+    fn choose(pats: &[&[u8]], order: &[u32], layout: Layout) -> Plan {
+        let byte_states = byte_trie_states(pats, order);
+        let mut live = [false; 256];
+        for p in pats {
+            for &b in *p {
+                live[b as usize] = true;
+            }
+        }
+        let classes = (live.iter().filter(|&&l| l).count() + 1).min(256);
+        let dense_entries = byte_states.saturating_mul(classes + 1);
+        let dense = |prefilter: bool| Plan {
+            dense: true,
+            byte_states,
+            charwise: false,
+            prefilter,
+        };
+        let double_array = |charwise: bool, prefilter: bool| Plan {
+            dense: false,
+            byte_states,
+            charwise: charwise && Alphabet::can_be_charwise(pats),
+            prefilter,
+        };
+        match layout {
+            Layout::Auto if dense_entries <= DENSE_MAX_ENTRIES => dense(true),
+            Layout::Auto => double_array(charwise_pays(pats), true),
+            Layout::Dense { prefilter } if dense_entries <= DENSE_HARD_MAX_ENTRIES => {
+                dense(prefilter)
+            }
+            Layout::Dense { prefilter } => double_array(charwise_pays(pats), prefilter),
+            Layout::DoubleArray {
+                charwise,
+                prefilter,
+            } => double_array(charwise, prefilter),
+        }
+    }
+}
+
+/// Whether a double array over characters beats one over bytes for these
+/// patterns: when most of their bytes belong to multi-byte characters (CJK
+/// dictionaries), a character is one transition instead of two to four
+/// and the trie has a fraction of the states.
+fn charwise_pays(pats: &[&[u8]]) -> bool {
+    let (mut multi, mut all) = (0usize, 0usize);
+    for p in pats {
+        all += p.len();
+        multi += p.iter().filter(|&&b| b >= 0x80).count();
+    }
+    multi * 2 > all && Alphabet::can_be_charwise(pats)
+}
+
+/// States of the trie over bytes (distinct non-empty prefixes, plus the
+/// root): each pattern in sorted order adds the bytes it does not share
+/// with the one before it.
+fn byte_trie_states(pats: &[&[u8]], order: &[u32]) -> usize {
+    let mut states = 1;
+    let mut prev: &[u8] = &[];
+    for &k in order {
+        let p = pats[k as usize];
+        let common = prev.iter().zip(p).take_while(|(a, b)| a == b).count();
+        states += p.len() - common;
+        prev = p;
+    }
+    states
+}
+
+/// Builds a dense automaton directly, breadth first over ranges of the
+/// sorted patterns, with no double array on the way.
+///
+/// Rows are `stride` (alphabet size plus one) entries long: entry `code` is
+/// the next state's row start (transitions through failure links already
+/// followed), and the last entry is the state's output-chain head. The root
+/// is row 0; states without output take rows from the front and states
+/// with output from the back, so that "some pattern ends here" is one
+/// comparison of the row start. A state's row starts as a copy of its
+/// failure state's row, which breadth-first order has finished, with its
+/// own children written over it.
+fn build_dense(pats: &[&[u8]], order: &[u32], plan: Plan) -> Result<Automaton, BuildError> {
+    let alphabet = Alphabet::bytes(pats);
+    let pat = |k: u32| pats[order[k as usize] as usize];
+    let states = plan.byte_states;
+    let stride = alphabet.len + 1;
+    let entries = states
+        .checked_mul(stride)
+        .filter(|&e| e <= u32::MAX as usize)
+        .ok_or_else(BuildError::too_large)?;
+    let mut table = vec![0u32; entries];
+    let mut outputs = vec![Output {
+        pattern: 0,
+        len: 0,
+        next: 0,
+    }];
+    // Row numbers: plain states from the front, states with output from
+    // the back.
+    let (mut front, mut back) = (1usize, states);
+
+    /// A trie node: a range of `order` sharing a prefix of `depth` bytes.
+    struct Node {
+        row: usize,
+        fail: usize,
+        depth: u32,
+        lo: u32,
+        hi: u32,
+    }
+    let mut queue = VecDeque::new();
+    queue.push_back(Node {
+        row: 0,
+        fail: 0,
+        depth: 0,
+        lo: 0,
+        hi: pats.len() as u32,
+    });
+    while let Some(node) = queue.pop_front() {
+        let depth = node.depth as usize;
+        if node.row != 0 {
+            table.copy_within(node.fail..node.fail + alphabet.len, node.row);
+        }
+        let mut k = node.lo;
+        while k < node.hi && pat(k).len() == depth {
+            k += 1;
+        }
+        while k < node.hi {
+            let byte = pat(k)[depth];
+            let (lo, mut end) = (k, k);
+            while k < node.hi && pat(k)[depth] == byte {
+                k += 1;
+            }
+            let code = alphabet.byte_codes[byte as usize] as usize;
+            let fail = if node.row == 0 {
+                0
+            } else {
+                table[node.fail + code] as usize
+            };
+            // Patterns ending at the child (id order), then the chain of
+            // its failure state.
+            let mut next = table[fail + alphabet.len];
+            while end < k && pat(end).len() == depth + 1 {
+                end += 1;
+            }
+            for j in (lo..end).rev() {
+                outputs.push(Output {
+                    pattern: order[j as usize],
+                    len: node.depth + 1,
+                    next,
+                });
+                next = u32::try_from(outputs.len() - 1).map_err(|_| BuildError::too_large())?;
+            }
+            let row = if next == 0 {
+                front += 1;
+                (front - 1) * stride
+            } else {
+                back -= 1;
+                back * stride
+            };
+            table[row + alphabet.len] = next;
+            table[node.row + code] = row as u32;
+            queue.push_back(Node {
+                row,
+                fail,
+                depth: node.depth + 1,
+                lo,
+                hi: k,
+            });
+        }
+    }
+    debug_assert_eq!(front, back, "every row taken once");
+    let prefilter = if plan.prefilter {
+        Prefilter::new(pats)
+    } else {
+        None
+    };
+    Ok(Automaton {
+        alphabet,
+        states: Box::default(),
+        root_next: Box::default(),
+        dense: Some(Dense {
+            table: table.into_boxed_slice(),
+            stride,
+            match_from: (front * stride) as u32,
+        }),
+        prefilter,
+        outputs: outputs.into_boxed_slice(),
+        pattern_count: pats.len(),
+        max_len: pats.iter().map(|p| p.len()).max().unwrap_or(0),
+        trie_states: states,
+    })
+}
+
+/// The double array under construction, with its free slots.
 struct DoubleArray {
     states: Vec<State>,
     reserved: usize,
-    /// Bases already taken by some state (a base must be unique).
-    base_used: Vec<bool>,
-    /// Doubly linked list of free slots in the open blocks, by position.
-    next_free: Vec<u32>,
-    prev_free: Vec<u32>,
-    in_list: Vec<bool>,
-    head: u32,
-    tail: u32,
-    /// First slot of the oldest open block.
-    open_from: usize,
-    /// Number of open blocks.
-    open_blocks: usize,
+    /// The free slots at `reserved` and beyond.
+    free: FreeSlots,
+    /// A node with several children searches for a base only among the
+    /// last `window` slots (and beyond the end): that bounds the search.
+    window: usize,
 }
 
 impl DoubleArray {
     fn new(reserved: usize, alphabet_len: usize) -> DoubleArray {
-        let mut base_used = vec![false; reserved];
-        base_used[0] = true; // base 0 marks leaves
         DoubleArray {
             states: vec![FREE; reserved],
             reserved,
-            base_used,
-            next_free: vec![NIL; reserved],
-            prev_free: vec![NIL; reserved],
-            in_list: vec![false; reserved],
-            head: NIL,
-            tail: NIL,
-            open_from: reserved,
-            open_blocks: OPEN_BLOCKS.max(WINDOW_ALPHABETS * alphabet_len / BLOCK),
+            free: FreeSlots::default(),
+            window: (OPEN_BLOCKS * BLOCK).max(WINDOW_ALPHABETS * alphabet_len),
         }
     }
 
-    /// Adds one block of free slots, closing the oldest open block when there
-    /// are more than `OPEN_BLOCKS`.
+    /// Adds one block of free slots.
     fn grow(&mut self) -> Result<(), BuildError> {
         let old = self.states.len();
         let new = old + BLOCK;
@@ -301,86 +455,57 @@ impl DoubleArray {
             return Err(BuildError::too_large());
         }
         self.states.resize(new, FREE);
-        self.base_used.resize(new, false);
-        self.next_free.resize(new, NIL);
-        self.prev_free.resize(new, NIL);
-        self.in_list.resize(new, true);
-        for p in old..new {
-            self.prev_free[p] = self.tail;
-            if self.tail == NIL {
-                self.head = p as u32;
-            } else {
-                self.next_free[self.tail as usize] = p as u32;
-            }
-            self.tail = p as u32;
-        }
-        if (new - self.open_from) / BLOCK > self.open_blocks {
-            let close = self.open_from;
-            self.open_from += BLOCK;
-            for p in close..close + BLOCK {
-                if self.in_list[p] {
-                    self.unlink(p as u32);
-                }
-            }
-        }
+        self.free.add(old..new);
         Ok(())
-    }
-
-    fn unlink(&mut self, p: u32) {
-        let (prev, next) = (self.prev_free[p as usize], self.next_free[p as usize]);
-        if prev == NIL {
-            self.head = next;
-        } else {
-            self.next_free[prev as usize] = next;
-        }
-        if next == NIL {
-            self.tail = prev;
-        } else {
-            self.prev_free[next as usize] = prev;
-        }
-        self.in_list[p as usize] = false;
-    }
-
-    /// Whether slot `p` can take a child (slots past the end will be added).
-    fn is_free(&self, p: usize) -> bool {
-        p >= self.states.len() || (p >= self.reserved && self.states[p].check == INVALID)
     }
 
     /// Finds a base for a node whose children have the (sorted, distinct)
     /// `codes`, claims the child slots and returns the base.
+    ///
+    /// First fit over the free-slot bitmap: the first free slot at or
+    /// after the first child's code anywhere in the array (or, for a node
+    /// with several children, in the last `window` slots), for 64
+    /// candidate bases at a time, ANDing the free bits under every child.
+    /// Bases need not be unique, since `check` holds the parent; so most
+    /// nodes of a large trie, which have one child, fill the holes that
+    /// nodes with several children leave.
     fn place(&mut self, parent: u32, codes: &[u32]) -> Result<u32, BuildError> {
         let first = codes[0] as usize;
         let last = codes[codes.len() - 1] as usize;
-        let mut p = self.head;
+        let len = self.states.len();
+        let from = if codes.len() == 1 {
+            first
+        } else {
+            first.max(len.saturating_sub(self.window))
+        };
+        let mut p = from.max(self.reserved);
         let base = loop {
-            if p == NIL {
-                let old = self.states.len();
-                self.grow()?;
-                p = old as u32;
-                continue;
-            }
-            let pu = p as usize;
-            if pu >= first {
-                let base = pu - first;
-                if !self.base_used.get(base).copied().unwrap_or(false)
-                    && codes.iter().all(|&c| self.is_free(base + c as usize))
-                {
-                    break base;
+            // Skip to the first child's next free slot.
+            let Some(q) = self.free.first_from(p) else {
+                // None left: past the end, where every slot is free.
+                break len.max(p) - first;
+            };
+            let b = q - first;
+            let mut fits = self.free.run(q, len);
+            for &c in &codes[1..] {
+                if fits == 0 {
+                    break;
                 }
+                fits &= self.free.run(b + c as usize, len);
             }
-            p = self.next_free[pu];
+            if fits != 0 {
+                break b + fits.trailing_zeros() as usize;
+            }
+            p = q + 64;
         };
         while self.states.len() <= base + last {
             self.grow()?;
         }
-        self.base_used[base] = true;
         self.states[parent as usize].base = base as u32;
         for &c in codes {
             let t = base + c as usize;
-            self.states[t].check = c;
-            if self.in_list[t] {
-                self.unlink(t as u32);
-            }
+            self.states[t].check = parent;
+            self.free.take(t);
         }
         Ok(base as u32)
     }
@@ -391,7 +516,7 @@ impl DoubleArray {
         loop {
             let st = self.states[f as usize];
             let t = st.base as usize + code as usize;
-            if st.base != 0 && t < self.states.len() && self.states[t].check == code {
+            if st.base != 0 && t < self.states.len() && self.states[t].check == f {
                 return t as u32;
             }
             if f == ROOT {
@@ -399,5 +524,76 @@ impl DoubleArray {
             }
             f = st.fail;
         }
+    }
+}
+
+/// A set of free slots: one bit per slot, and one bit per 64 slots saying
+/// whether any of them is free, so that the first free slot from any
+/// position is found in a few word operations even in a full array.
+#[derive(Default)]
+struct FreeSlots {
+    /// Bit `p % 64` of word `p / 64`: slot `p` is free.
+    bits: Vec<u64>,
+    /// Bit `w % 64` of word `w / 64`: word `w` of `bits` is not zero.
+    any: Vec<u64>,
+}
+
+impl FreeSlots {
+    /// Marks `range` (past every slot so far) free.
+    fn add(&mut self, range: std::ops::Range<usize>) {
+        let words = range.end.div_ceil(64);
+        self.bits.resize(words, 0);
+        self.any.resize(words.div_ceil(64), 0);
+        for p in range {
+            self.bits[p / 64] |= 1 << (p % 64);
+            self.any[p / 4096] |= 1 << (p / 64 % 64);
+        }
+    }
+
+    /// Marks slot `p` taken.
+    fn take(&mut self, p: usize) {
+        let w = p / 64;
+        if let Some(word) = self.bits.get_mut(w) {
+            *word &= !(1 << (p % 64));
+            if *word == 0 {
+                self.any[w / 64] &= !(1 << (w % 64));
+            }
+        }
+    }
+
+    /// Bit `k`: slot `p + k` is free, for the 64 slots from `p`; slots at
+    /// `len` and beyond count as free.
+    fn run(&self, p: usize, len: usize) -> u64 {
+        let word = |w: usize| self.bits.get(w).copied().unwrap_or(0);
+        let (w, shift) = (p / 64, p % 64);
+        let mut run = word(w) >> shift;
+        if shift != 0 {
+            run |= word(w + 1) << (64 - shift);
+        }
+        if p + 64 > len {
+            run |= u64::MAX
+                .checked_shl(len.saturating_sub(p) as u32)
+                .unwrap_or(0);
+        }
+        run
+    }
+
+    /// The first free slot at or after `p`.
+    fn first_from(&self, p: usize) -> Option<usize> {
+        let w = p / 64;
+        let word = *self.bits.get(w)? & (u64::MAX << (p % 64));
+        if word != 0 {
+            return Some(w * 64 + word.trailing_zeros() as usize);
+        }
+        // The next word with a free slot, through the summary.
+        let next = w + 1;
+        let mut a = next / 64;
+        let mut summary = *self.any.get(a)? & (u64::MAX << (next % 64));
+        while summary == 0 {
+            a += 1;
+            summary = *self.any.get(a)?;
+        }
+        let w = a * 64 + summary.trailing_zeros() as usize;
+        Some(w * 64 + self.bits[w].trailing_zeros() as usize)
     }
 }

@@ -1,18 +1,59 @@
 //! The baseline file (`profiles/baseline.json`): per scenario, exact totals
-//! and call counts from the `count` pass, the toolchain that measured them,
-//! and the workload. Read strictly (an unknown field, a wrong type, a
-//! duplicate name are errors naming the field), written atomically and
-//! deterministically.
+//! and call counts from the `count` pass and, where valgrind ran, the
+//! instructions of the `instr` pass with their top functions; the toolchain
+//! that measured them, the workload, and the tolerance on instructions.
+//! Read strictly (an unknown field, a wrong type, a duplicate name are
+//! errors naming the field), written atomically and deterministically.
+//! Schema 1 (allocations only) is still read.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::WorkloadInfo;
+use crate::model::{FunctionCost, WorkloadInfo};
 use crate::{atomic, Error};
 
 /// The baseline file's schema version.
-pub const BASELINE_VERSION: u32 = 1;
+pub const BASELINE_VERSION: u32 = 2;
+
+/// The default tolerance on instructions per call: 1%. Counts under
+/// callgrind are deterministic for one binary and input; this leaves room
+/// for what moves them slightly (the environment's size shifting the stack,
+/// a rebuild that lays code out differently) while catching any real added
+/// work (see the README for the variation measured).
+pub const DEFAULT_INSTR_TOLERANCE: f64 = 0.01;
+
+/// The default slack on instructions per call, on top of the tolerance:
+/// 16 instructions. A call of a few hundred instructions moves by a couple
+/// of them with the allocator's state (the parent's arguments and
+/// environment are allocated before the scenario runs), which is more than
+/// 1% of it and no regression.
+pub const DEFAULT_INSTR_SLACK: f64 = 16.0;
+
+fn default_tolerance() -> f64 {
+    DEFAULT_INSTR_TOLERANCE
+}
+
+fn default_slack() -> f64 {
+    DEFAULT_INSTR_SLACK
+}
+
+fn release() -> String {
+    "release".to_string()
+}
+
+/// The kind of build this library is part of: `debug` when debug
+/// assertions are on, else `release`.
+///
+/// Never allocates.
+#[must_use]
+pub fn this_build() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
+}
 
 /// The toolchain this library was built with.
 pub const RUSTC_VERSION: &str = env!("ESCAPE_LAB_RUSTC_VERSION");
@@ -27,12 +68,24 @@ pub struct Baseline {
     pub rustc: String,
     /// What the scenarios ran on.
     pub workload: WorkloadInfo,
+    /// The build that counted the instructions: `release` (optimized) or
+    /// `debug`; instructions are compared only between builds of one kind.
+    #[serde(default = "release")]
+    pub build: String,
+    /// How much instructions per call may grow before `check` fails, as a
+    /// fraction (0.01 is 1%); a scenario may set its own.
+    #[serde(default = "default_tolerance")]
+    pub instr_tolerance: f64,
+    /// Instructions per call any scenario may grow by on top of the
+    /// tolerance.
+    #[serde(default = "default_slack")]
+    pub instr_slack: f64,
     /// One entry per scenario, in run order.
     pub scenarios: Vec<BaselineEntry>,
 }
 
 /// One scenario's exact counts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineEntry {
     /// The scenario's name.
@@ -45,9 +98,35 @@ pub struct BaselineEntry {
     pub allocs: u64,
     /// Bytes allocated in those calls.
     pub bytes: u64,
+    /// Calls the `instr` pass measured, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instr_calls: Option<u64>,
+    /// Instructions in those calls outside the system allocator, when the
+    /// `instr` pass ran (what the allocator spends depends on the heap's
+    /// state; the allocations themselves are gated exactly).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<u64>,
+    /// This scenario's own tolerance on instructions per call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instr_tolerance: Option<f64>,
+    /// The top functions by exclusive instructions, totals over the calls,
+    /// for naming what grew.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<FunctionCost>,
 }
 
 impl BaselineEntry {
+    /// Instructions per call, when counted.
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn instructions_per_call(&self) -> Option<f64> {
+        match (self.instructions, self.instr_calls) {
+            (Some(i), Some(c)) if c > 0 => Some(i as f64 / c as f64),
+            _ => None,
+        }
+    }
+
     /// Allocations per call, rounded for display.
     ///
     /// Allocates the returned `String`.
@@ -87,10 +166,10 @@ pub fn read(path: &Path) -> Result<Baseline, Error> {
         ))
     })?;
     match value.get("schema_version") {
-        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(BASELINE_VERSION)) => {}
+        Some(serde_json::Value::Number(n)) if matches!(n.as_u64(), Some(1 | 2)) => {}
         Some(serde_json::Value::Number(n)) => {
             return Err(bad(format!(
-                "schema_version {n} is not supported (expected {BASELINE_VERSION})"
+                "schema_version {n} is not supported (expected 1 or {BASELINE_VERSION})"
             )))
         }
         Some(other) => {
@@ -101,6 +180,21 @@ pub fn read(path: &Path) -> Result<Baseline, Error> {
         None => return Err(bad("no schema_version field".into())),
     }
     let b: Baseline = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    for t in std::iter::once(b.instr_tolerance)
+        .chain(b.scenarios.iter().filter_map(|e| e.instr_tolerance))
+    {
+        if !(t.is_finite() && (0.0..1.0).contains(&t)) {
+            return Err(bad(format!(
+                "instr_tolerance {t} is not a fraction in [0, 1) (0.01 is 1%)"
+            )));
+        }
+    }
+    if !(b.instr_slack.is_finite() && b.instr_slack >= 0.0) {
+        return Err(bad(format!(
+            "instr_slack {} is not a number of instructions per call (0 or more)",
+            b.instr_slack
+        )));
+    }
     for (i, e) in b.scenarios.iter().enumerate() {
         if e.calls == 0 {
             return Err(bad(format!("scenario {:?} has 0 calls", e.name)));
@@ -142,6 +236,7 @@ mod tests {
             calls,
             allocs,
             bytes,
+            ..BaselineEntry::default()
         }
     }
 
@@ -153,6 +248,9 @@ mod tests {
             schema_version: BASELINE_VERSION,
             rustc: RUSTC_VERSION.into(),
             workload: WorkloadInfo::default(),
+            build: this_build().into(),
+            instr_tolerance: DEFAULT_INSTR_TOLERANCE,
+            instr_slack: DEFAULT_INSTR_SLACK,
             scenarios: vec![entry("owned", 512, 1, 2)],
         };
         write(&p, &b).unwrap();
@@ -166,16 +264,20 @@ mod tests {
                 "invalid type: string \"many\", expected u64",
             ),
             (
-                good.replace("\"schema_version\": 1", "\"schema_version\": 9"),
+                good.replace("\"schema_version\": 2", "\"schema_version\": 9"),
                 "schema_version 9 is not supported",
             ),
             (
-                good.replace("\"schema_version\": 1", "\"schema_version\": \"1\""),
-                "schema_version must be the number 1, found \"1\"",
+                good.replace("\"schema_version\": 2", "\"schema_version\": \"2\""),
+                "schema_version must be the number 2, found \"2\"",
             ),
             (
-                good.replace("\"schema_version\": 1,", ""),
+                good.replace("\"schema_version\": 2,", ""),
                 "no schema_version field",
+            ),
+            (
+                good.replace("\"instr_tolerance\": 0.01", "\"instr_tolerance\": 5.0"),
+                "instr_tolerance 5 is not a fraction",
             ),
             (
                 good.replace("\"calls\": 512", "\"calls\": 512, \"cals\": 3"),

@@ -3,7 +3,7 @@
 //! each regression, a `heap` pass finds the top allocation site now.
 
 use std::cmp::Ordering;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::child::{self, Supervisor};
@@ -31,7 +31,7 @@ pub enum Verdict {
 }
 
 /// One row of a check.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Row {
     /// The scenario.
     pub name: String,
@@ -43,6 +43,70 @@ pub struct Row {
     pub verdict: Verdict,
     /// The top allocation site now, found for regressions.
     pub top_site: Option<String>,
+    /// Instructions per call, relative change (0.05 is +5%), when both the
+    /// baseline and this run counted them.
+    pub instr_change: Option<f64>,
+    /// The tolerance that change was held to.
+    pub instr_tolerance: f64,
+    /// The slack in instructions per call on top of it.
+    pub instr_slack: f64,
+}
+
+impl Row {
+    /// Whether instructions per call grew beyond the tolerance.
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn instr_worse(&self) -> bool {
+        match (&self.baseline, &self.now) {
+            (Some(b), Some(n)) => match (n.instructions_per_call(), b.instructions_per_call()) {
+                (Some(x), Some(y)) => x > y * (1.0 + self.instr_tolerance) + self.instr_slack,
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// Whether allocations or bytes per call grew.
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn allocs_worse(&self) -> bool {
+        match (&self.baseline, &self.now) {
+            (Some(b), Some(n)) => {
+                cmp_ratio(n.allocs, n.calls, b.allocs, b.calls) == Ordering::Greater
+                    || cmp_ratio(n.bytes, n.calls, b.bytes, b.calls) == Ordering::Greater
+            }
+            _ => false,
+        }
+    }
+
+    /// The functions whose instructions per call grew most, with the growth,
+    /// largest first (at most three).
+    ///
+    /// Allocates the list.
+    #[must_use]
+    pub fn grown_functions(&self) -> Vec<(String, f64)> {
+        let (Some(b), Some(n)) = (&self.baseline, &self.now) else {
+            return Vec::new();
+        };
+        let per = |e: &BaselineEntry, name: &str| {
+            let calls = e.instr_calls.unwrap_or(0).max(1) as f64;
+            e.functions
+                .iter()
+                .find(|f| f.name == name)
+                .map_or(0.0, |f| f.exclusive as f64 / calls)
+        };
+        let mut grown: Vec<(String, f64)> = n
+            .functions
+            .iter()
+            .map(|f| (f.name.clone(), per(n, &f.name) - per(b, &f.name)))
+            .filter(|(_, d)| *d > 0.0)
+            .collect();
+        grown.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        grown.truncate(3);
+        grown
+    }
 }
 
 /// Compares `a/ca` with `b/cb` exactly.
@@ -69,15 +133,39 @@ pub fn compare(baseline: &Baseline, now: &[Result<BaselineEntry, (String, String
             Err((name, _)) => name.clone(),
         };
         let base = baseline.scenarios.iter().find(|b| b.name == name).cloned();
+        let tolerance = base
+            .as_ref()
+            .and_then(|b| b.instr_tolerance)
+            .unwrap_or(baseline.instr_tolerance);
+        let per_call = match (m, &base) {
+            (Ok(n), Some(b)) => match (n.instructions_per_call(), b.instructions_per_call()) {
+                (Some(x), Some(y)) if y > 0.0 => Some((x, y)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let instr_change = per_call.map(|(x, y)| x / y - 1.0);
         let verdict = match (m, &base) {
             (Err((_, why)), _) => Verdict::Failed(why.clone()),
             (Ok(_), None) => Verdict::New,
             (Ok(n), Some(b)) => {
                 let a = cmp_ratio(n.allocs, n.calls, b.allocs, b.calls);
                 let y = cmp_ratio(n.bytes, n.calls, b.bytes, b.calls);
-                if a == Ordering::Greater || y == Ordering::Greater {
+                // Compared as now against baseline × (1 ± tolerance) ± slack,
+                // so that exactly +1% is within a 1% tolerance.
+                let slack = baseline.instr_slack;
+                let i = per_call.map_or(Ordering::Equal, |(x, y)| {
+                    if x > y * (1.0 + tolerance) + slack {
+                        Ordering::Greater
+                    } else if x < y * (1.0 - tolerance) - slack {
+                        Ordering::Less
+                    } else {
+                        Ordering::Equal
+                    }
+                });
+                if [a, y, i].contains(&Ordering::Greater) {
                     Verdict::Worse
-                } else if a == Ordering::Less || y == Ordering::Less {
+                } else if [a, y, i].contains(&Ordering::Less) {
                     Verdict::Better
                 } else {
                     Verdict::Same
@@ -90,6 +178,9 @@ pub fn compare(baseline: &Baseline, now: &[Result<BaselineEntry, (String, String
             now: m.as_ref().ok().cloned(),
             verdict,
             top_site: None,
+            instr_change,
+            instr_tolerance: tolerance,
+            instr_slack: baseline.instr_slack,
         });
     }
     for b in &baseline.scenarios {
@@ -100,6 +191,9 @@ pub fn compare(baseline: &Baseline, now: &[Result<BaselineEntry, (String, String
                 now: None,
                 verdict: Verdict::Missing,
                 top_site: None,
+                instr_change: None,
+                instr_tolerance: baseline.instr_tolerance,
+                instr_slack: baseline.instr_slack,
             });
         }
     }
@@ -139,6 +233,9 @@ pub struct CheckOptions {
     /// empty): the others are neither measured nor compared, and a bless
     /// keeps their baseline entries. Default: empty.
     pub only: Vec<String>,
+    /// Count instructions under valgrind too (skipped with a warning where
+    /// valgrind is missing). Default: true.
+    pub instr: bool,
 }
 
 impl CheckOptions {
@@ -161,6 +258,7 @@ impl Default for CheckOptions {
             work_dir: crate::profile::target_dir().join("escape-lab"),
             source_root: root,
             only: Vec::new(),
+            instr: true,
         }
     }
 }
@@ -255,10 +353,18 @@ pub fn check(
                 calls: c.calls,
                 allocs: c.allocs,
                 bytes: c.bytes,
+                ..BaselineEntry::default()
             }),
             Ok(_) => Err((s.name().to_string(), "not a count result".to_string())),
             Err(e) => Err((s.name().to_string(), e.0)),
         });
+    }
+    let mut warnings = Vec::new();
+    if opts.instr {
+        match crate::pass::instr::unavailable() {
+            None => count_instructions(&supervisor, work.path(), &mut measured)?,
+            Some(why) => warnings.push(format!("{why}; allocations are checked as usual")),
+        }
     }
     if measured.iter().any(Result::is_err) {
         // Keep the folder: the failures' messages point into it.
@@ -266,9 +372,23 @@ pub fn check(
     }
     let Some(baseline) = baseline else {
         let order: Vec<&str> = scenarios.iter().map(Scenario::name).collect();
-        return bless(measured, workload, opts, &order);
+        return bless(measured, workload, opts, &order, warnings);
     };
-    let mut warnings = Vec::new();
+    let mut baseline = baseline;
+    if baseline.build != baseline::this_build() {
+        warnings.push(format!(
+            "the baseline's instructions were counted in a {} build, this is a {} build: instructions not compared",
+            baseline.build,
+            baseline::this_build()
+        ));
+        for e in &mut baseline.scenarios {
+            e.instructions = None;
+        }
+    } else if opts.instr && baseline.scenarios.iter().all(|e| e.instructions.is_none()) {
+        warnings.push(
+            "the baseline has no instruction counts (schema 1, or blessed without valgrind): bless it to gate instructions".into(),
+        );
+    }
     if baseline.rustc != RUSTC_VERSION {
         warnings.push(format!(
             "the baseline was made with {}, this is {RUSTC_VERSION}: allocation counts can change with the standard library",
@@ -283,7 +403,7 @@ pub fn check(
         ));
     }
     let mut rows = compare(&baseline, &measured);
-    for row in rows.iter_mut().filter(|r| r.verdict == Verdict::Worse) {
+    for row in rows.iter_mut().filter(|r| r.allocs_worse()) {
         let dir = supervisor.display_root.join(&row.name);
         if let Ok(PassResult::Heap { result: h, .. }) = supervisor.run(Pass::Heap, &row.name, &dir)
         {
@@ -300,11 +420,60 @@ pub fn check(
     })
 }
 
+/// Runs the `instr` pass of every scenario measured so far, two at a time
+/// (the passes are single-threaded and slow under valgrind), and adds the
+/// instructions to their entries; a scenario whose pass fails is marked
+/// failed.
+fn count_instructions(
+    supervisor: &Supervisor,
+    work: &Path,
+    measured: &mut [Result<BaselineEntry, (String, String)>],
+) -> Result<(), Error> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<&mut Result<BaselineEntry, (String, String)>>> =
+        measured.iter_mut().map(std::sync::Mutex::new).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(slot) = slots.get(i) else { break };
+                if child::cancelled() {
+                    break;
+                }
+                let mut slot = slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let Ok(entry) = &mut **slot else { continue };
+                let dir = work.join(&entry.name);
+                let result = supervisor.run(Pass::Instr, &entry.name, &dir);
+                let rendered = match result {
+                    Ok(PassResult::Instr(r)) => crate::pass::instr::render(&dir, r),
+                    Ok(_) => Err("not an instr result".to_string()),
+                    Err(e) => Err(e.0),
+                };
+                match rendered {
+                    Ok(r) => {
+                        entry.instr_calls = Some(r.calls);
+                        entry.instructions = Some(r.instructions - r.allocator_instructions);
+                        entry.functions = r.functions;
+                    }
+                    Err(e) => **slot = Err((entry.name.clone(), format!("instr pass: {e}"))),
+                }
+            });
+        }
+    });
+    if child::cancelled() {
+        return Err(Error::Cancelled);
+    }
+    Ok(())
+}
+
 fn bless(
     measured: Vec<Result<BaselineEntry, (String, String)>>,
     workload: WorkloadInfo,
     opts: &CheckOptions,
     order: &[&str],
+    warnings: Vec<String>,
 ) -> Result<CheckOutcome, Error> {
     let failed: Vec<String> = measured
         .iter()
@@ -324,19 +493,36 @@ fn bless(
         description: String::new(),
         ..workload
     };
-    let fresh: Vec<BaselineEntry> = measured.into_iter().flatten().collect();
+    let mut fresh: Vec<BaselineEntry> = measured.into_iter().flatten().collect();
     // A filtered bless replaces the selected entries and keeps the others,
-    // in the order of the scenario list.
+    // in the order of the scenario list; tolerances set by hand are kept.
     let mut kept = Vec::new();
-    if !opts.only.is_empty() && opts.baseline.exists() {
-        let old = baseline::read(&opts.baseline)?;
-        kept.extend(old.scenarios.into_iter().filter(|e| !opts.selects(&e.name)));
+    let mut tolerance = baseline::DEFAULT_INSTR_TOLERANCE;
+    let mut slack = baseline::DEFAULT_INSTR_SLACK;
+    if opts.baseline.exists() {
+        if let Ok(old) = baseline::read(&opts.baseline) {
+            tolerance = old.instr_tolerance;
+            slack = old.instr_slack;
+            for e in &mut fresh {
+                e.instr_tolerance = old
+                    .scenarios
+                    .iter()
+                    .find(|o| o.name == e.name)
+                    .and_then(|o| o.instr_tolerance);
+            }
+            if !opts.only.is_empty() {
+                kept.extend(old.scenarios.into_iter().filter(|e| !opts.selects(&e.name)));
+            }
+        }
     }
     let rows = compare(
         &Baseline {
             schema_version: BASELINE_VERSION,
             rustc: RUSTC_VERSION.to_string(),
             workload: workload.clone(),
+            build: baseline::this_build().to_string(),
+            instr_tolerance: tolerance,
+            instr_slack: slack,
             scenarios: fresh.clone(),
         },
         &fresh.iter().cloned().map(Ok).collect::<Vec<_>>(),
@@ -348,12 +534,15 @@ fn bless(
         schema_version: BASELINE_VERSION,
         rustc: RUSTC_VERSION.to_string(),
         workload,
+        build: baseline::this_build().to_string(),
+        instr_tolerance: tolerance,
+        instr_slack: slack,
         scenarios,
     };
     baseline::write(&opts.baseline, &b)?;
     Ok(CheckOutcome {
         rows,
-        warnings: Vec::new(),
+        warnings,
         blessed: true,
     })
 }
@@ -369,7 +558,14 @@ mod tests {
             calls,
             allocs,
             bytes,
+            ..BaselineEntry::default()
         }
+    }
+
+    fn with_instr(mut e: BaselineEntry, instructions: u64) -> BaselineEntry {
+        e.instr_calls = Some(e.calls);
+        e.instructions = Some(instructions);
+        e
     }
 
     fn base(entries: Vec<BaselineEntry>) -> Baseline {
@@ -377,8 +573,37 @@ mod tests {
             schema_version: BASELINE_VERSION,
             rustc: RUSTC_VERSION.into(),
             workload: WorkloadInfo::default(),
+            build: baseline::this_build().into(),
+            instr_tolerance: baseline::DEFAULT_INSTR_TOLERANCE,
+            instr_slack: 0.0,
             scenarios: entries,
         }
+    }
+
+    #[test]
+    fn instructions_are_held_to_the_tolerance() {
+        let b = base(vec![with_instr(e("a", 100, 0, 0), 1_000_000)]);
+        let at = |i: u64| compare(&b, &[Ok(with_instr(e("a", 100, 0, 0), i))]);
+        assert_eq!(
+            at(1_010_000)[0].verdict,
+            Verdict::Same,
+            "+1.0% is within 1%"
+        );
+        assert_eq!(at(1_010_001)[0].verdict, Verdict::Worse, "just over");
+        assert!(at(1_010_001)[0].instr_worse() && !at(1_010_001)[0].allocs_worse());
+        assert_eq!(at(989_000)[0].verdict, Verdict::Better);
+        assert_eq!(at(1_000_000)[0].instr_change, Some(0.0));
+        // A scenario's own tolerance wins.
+        let mut own = b.clone();
+        own.scenarios[0].instr_tolerance = Some(0.5);
+        let r = compare(&own, &[Ok(with_instr(e("a", 100, 0, 0), 1_400_000))]);
+        assert_eq!(r[0].verdict, Verdict::Same);
+        // Without counts on either side, instructions are not compared.
+        let r = compare(&b, &[Ok(e("a", 100, 0, 0))]);
+        assert_eq!(
+            (r[0].verdict.clone(), r[0].instr_change),
+            (Verdict::Same, None)
+        );
     }
 
     #[test]

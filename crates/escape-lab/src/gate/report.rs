@@ -68,6 +68,20 @@ fn cell(e: Option<&BaselineEntry>) -> String {
     })
 }
 
+/// Instructions per call with one decimal, or `-`.
+fn instr_cell(e: Option<&BaselineEntry>) -> String {
+    e.and_then(BaselineEntry::instructions_per_call)
+        .map_or("-".to_string(), |v| {
+            format!("{}.{}", group(v as u64), ((v.fract() * 10.0) as u64).min(9))
+        })
+}
+
+/// `+1.23%`, or `-` when not compared.
+fn change_cell(r: &Row) -> String {
+    r.instr_change
+        .map_or("-".to_string(), |c| format!("{:+.2}%", c * 100.0))
+}
+
 /// One figure's change, exact: per call, and the totals behind it.
 fn change(what: &str, b: (u64, u64), n: (u64, u64)) -> String {
     let (bt, bc) = b;
@@ -105,8 +119,8 @@ fn text(outcome: &CheckOutcome, baseline: &Path) -> String {
     }
     let _ = writeln!(
         out,
-        "{:<28} {:>24} {:>24}  change",
-        "scenario", "baseline allocs, B/call", "now allocs, B/call"
+        "{:<28} {:>24} {:>24} {:>14} {:>9}  change",
+        "scenario", "baseline allocs, B/call", "now allocs, B/call", "now instr/call", "instr"
     );
     for r in &outcome.rows {
         let base = if outcome.blessed {
@@ -116,10 +130,12 @@ fn text(outcome: &CheckOutcome, baseline: &Path) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<28} {:>24} {:>24}  {}",
+            "{:<28} {:>24} {:>24} {:>14} {:>9}  {}",
             r.name,
             cell(base),
             cell(r.now.as_ref()),
+            instr_cell(r.now.as_ref()),
+            change_cell(r),
             verdict_word(&r.verdict)
         );
     }
@@ -141,7 +157,7 @@ fn text(outcome: &CheckOutcome, baseline: &Path) -> String {
     } else {
         let _ = writeln!(
             out,
-            "check passed: no scenario allocates more than in {}",
+            "check passed: no scenario allocates more, or runs more instructions than its tolerance, than in {}",
             baseline.display()
         );
     }
@@ -154,18 +170,23 @@ fn explain(out: &mut String, r: &Row) {
         Verdict::Worse => {
             let _ = writeln!(out, "regression in {name}:");
             if let (Some(b), Some(n)) = (&r.baseline, &r.now) {
-                out.push_str(&change(
-                    "allocations",
-                    (b.allocs, b.calls),
-                    (n.allocs, n.calls),
-                ));
-                out.push_str(&change("bytes", (b.bytes, b.calls), (n.bytes, n.calls)));
-            }
-            match &r.top_site {
-                Some(site) => {
-                    let _ = writeln!(out, "  top allocation site now: {site}");
+                if r.allocs_worse() {
+                    out.push_str(&change(
+                        "allocations",
+                        (b.allocs, b.calls),
+                        (n.allocs, n.calls),
+                    ));
+                    out.push_str(&change("bytes", (b.bytes, b.calls), (n.bytes, n.calls)));
+                    match &r.top_site {
+                        Some(site) => {
+                            let _ = writeln!(out, "  top allocation site now: {site}");
+                        }
+                        None => out.push_str("  (the heap pass found no site)\n"),
+                    }
                 }
-                None => out.push_str("  (the heap pass found no site)\n"),
+                if r.instr_worse() {
+                    explain_instructions(out, r, b, n);
+                }
             }
         }
         Verdict::New => {
@@ -186,10 +207,46 @@ fn explain(out: &mut String, r: &Row) {
         Verdict::Better => {
             let _ = writeln!(
                 out,
-                "{name} allocates less than its baseline: bless the baseline (check --bless) to lock the improvement in"
+                "{name} allocates less or runs fewer instructions than its baseline: bless the baseline (check --bless) to lock the improvement in"
             );
         }
         Verdict::Same => {}
+    }
+}
+
+fn explain_instructions(out: &mut String, r: &Row, b: &BaselineEntry, n: &BaselineEntry) {
+    let (Some(bi), Some(ni)) = (b.instructions, n.instructions) else {
+        return;
+    };
+    let (bc, nc) = (b.instr_calls.unwrap_or(0), n.instr_calls.unwrap_or(0));
+    let _ = writeln!(
+        out,
+        "  instructions: {} -> {} per call ({:+.2}%, tolerance {}% + {} per call; {} in {} calls -> {} in {} calls)",
+        per_call(bi, bc),
+        per_call(ni, nc),
+        r.instr_change.unwrap_or(0.0) * 100.0,
+        r.instr_tolerance * 100.0,
+        r.instr_slack,
+        group(bi),
+        group(bc),
+        group(ni),
+        group(nc)
+    );
+    let grown = r.grown_functions();
+    if grown.is_empty() {
+        out.push_str("  (no function in the top list grew)\n");
+    }
+    for (i, (f, d)) in grown.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {} {f}: +{} instructions per call",
+            if i == 0 {
+                "grew most in:"
+            } else {
+                "             "
+            },
+            group(d.round() as u64)
+        );
     }
 }
 
@@ -213,8 +270,8 @@ fn markdown(outcome: &CheckOutcome, baseline: &Path) -> String {
         let _ = writeln!(out, "> **warning:** {}\n", markdown_cell(w));
     }
     out.push_str(
-        "| scenario | change | allocs/call (baseline → now) | B/call (baseline → now) | top allocation site now |\n\
-         |---|---|---:|---:|---|\n",
+        "| scenario | change | allocs/call (baseline → now) | B/call (baseline → now) | instr/call now (change) | top allocation site now |\n\
+         |---|---|---:|---:|---:|---|\n",
     );
     for r in changed_first(&outcome.rows) {
         let figure = |f: fn(&BaselineEntry) -> String, total: fn(&BaselineEntry) -> u64| {
@@ -241,19 +298,24 @@ fn markdown(outcome: &CheckOutcome, baseline: &Path) -> String {
             .top_site
             .as_ref()
             .map_or(String::new(), |s| format!("`{}`", s.replace('`', "'")));
+        let instr = match r.instr_change {
+            Some(_) => format!("{} ({})", instr_cell(r.now.as_ref()), change_cell(r)),
+            None => instr_cell(r.now.as_ref()),
+        };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} |",
             r.name,
             markdown_cell(&verdict_word(&r.verdict)),
             figure(BaselineEntry::allocs_per_call, |e| e.allocs),
             figure(BaselineEntry::bytes_per_call, |e| e.bytes),
+            instr,
             site
         );
     }
     let _ = writeln!(
         out,
-        "\nBaseline: `{}` ({} scenarios). Allocation counts are exact: any increase fails.",
+        "\nBaseline: `{}` ({} scenarios). Allocation counts are exact: any increase fails; instructions per call fail beyond their tolerance.",
         baseline.display(),
         outcome.rows.len()
     );
@@ -277,6 +339,8 @@ struct JsonRow<'a> {
     baseline: Option<&'a BaselineEntry>,
     now: Option<&'a BaselineEntry>,
     top_site: Option<&'a str>,
+    instr_change: Option<f64>,
+    instr_tolerance: f64,
 }
 
 fn json(outcome: &CheckOutcome, baseline: &Path) -> String {
@@ -300,6 +364,8 @@ fn json(outcome: &CheckOutcome, baseline: &Path) -> String {
             baseline: r.baseline.as_ref(),
             now: r.now.as_ref(),
             top_site: r.top_site.as_deref(),
+            instr_change: r.instr_change,
+            instr_tolerance: r.instr_tolerance,
         })
         .collect();
     let report = JsonReport {

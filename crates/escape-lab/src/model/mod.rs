@@ -30,11 +30,13 @@ pub enum Pass {
     Heap,
     /// pprof CPU samples and time per call, system allocator.
     Cpu,
+    /// Instructions per call, counted under valgrind's callgrind.
+    Instr,
 }
 
 impl Pass {
     /// Every pass, in the order a run makes them.
-    pub const ALL: [Pass; 3] = [Pass::Count, Pass::Heap, Pass::Cpu];
+    pub const ALL: [Pass; 4] = [Pass::Count, Pass::Heap, Pass::Cpu, Pass::Instr];
 
     /// The pass's name.
     ///
@@ -45,6 +47,7 @@ impl Pass {
             Pass::Count => "count",
             Pass::Heap => "heap",
             Pass::Cpu => "cpu",
+            Pass::Instr => "instr",
         }
     }
 
@@ -114,6 +117,33 @@ pub struct CpuResult {
     pub timing: Timing,
 }
 
+/// One function's instructions in the measured calls (callgrind).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionCost {
+    /// The function (demangled, no hash).
+    pub name: String,
+    /// Instructions in the function itself.
+    pub exclusive: u64,
+    /// Instructions in it and in what it calls.
+    pub inclusive: u64,
+}
+
+/// What the `instr` pass counted: exact totals over the measured calls.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstrResult {
+    /// Calls measured (whole cycles, as the `count` pass).
+    pub calls: u64,
+    /// Instructions executed in those calls.
+    pub instructions: u64,
+    /// Of those, the ones inside the system allocator (malloc, free,
+    /// realloc and what they call): they depend on the heap's state, so the
+    /// gate compares `instructions - allocator_instructions`.
+    #[serde(default)]
+    pub allocator_instructions: u64,
+    /// The top functions by exclusive count, totals over the calls.
+    pub functions: Vec<FunctionCost>,
+}
+
 /// What one pass of one scenario reported: one case per pass.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "pass", rename_all = "lowercase")]
@@ -140,6 +170,16 @@ pub enum PassResult {
         /// The hottest functions' lines with their share of samples.
         listing: String,
     },
+    /// From the `instr` pass.
+    Instr(InstrResult),
+    /// The pass could not run here (valgrind missing): a note, not a
+    /// failure.
+    Skipped {
+        /// Which pass.
+        skipped: Pass,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl PassResult {
@@ -152,6 +192,8 @@ impl PassResult {
             PassResult::Count(_) => Pass::Count,
             PassResult::Heap { .. } => Pass::Heap,
             PassResult::Cpu { .. } => Pass::Cpu,
+            PassResult::Instr(_) => Pass::Instr,
+            PassResult::Skipped { skipped, .. } => *skipped,
         }
     }
 }
@@ -207,6 +249,9 @@ pub enum Artifact {
     HeapPbGz,
     /// Source listings: the top allocating and the hottest functions' lines.
     ListingTxt,
+    /// callgrind's output of the measured calls (`callgrind_annotate`,
+    /// KCachegrind).
+    CallgrindOut,
     /// Allocation sites as text.
     SitesTxt,
     /// Allocation flamegraph weighted by bytes.
@@ -227,6 +272,7 @@ impl Artifact {
             Artifact::HeapJson => "heap.json",
             Artifact::HeapPbGz => "heap.pb.gz",
             Artifact::ListingTxt => "listing.txt",
+            Artifact::CallgrindOut => "callgrind.out",
             Artifact::SitesTxt => "sites.txt",
             Artifact::AllocBytesSvg => "alloc-bytes.svg",
             Artifact::AllocCountSvg => "alloc-count.svg",
@@ -244,6 +290,7 @@ impl Artifact {
             Artifact::HeapJson => "heap profile (dhat)",
             Artifact::HeapPbGz => "heap profile (pprof)",
             Artifact::ListingTxt => "source listings",
+            Artifact::CallgrindOut => "instructions (callgrind)",
             Artifact::SitesTxt => "allocation sites",
             Artifact::AllocBytesSvg => "bytes allocated, by stack",
             Artifact::AllocCountSvg => "allocations, by stack",
@@ -336,6 +383,9 @@ pub struct PerCall {
     pub bytes: f64,
     /// Median time per call in ns (`cpu` pass).
     pub ns: Option<f64>,
+    /// Instructions per call (`instr` pass).
+    #[serde(default)]
+    pub instructions: Option<f64>,
     /// Input throughput at the median time, MB/s (10^6 bytes).
     pub mb_per_s: Option<f64>,
 }
@@ -366,6 +416,12 @@ pub struct ScenarioSummary {
     pub heap: Option<HeapResult>,
     /// The `cpu` pass, when it succeeded.
     pub cpu: Option<CpuResult>,
+    /// The `instr` pass, when it ran and succeeded.
+    #[serde(default)]
+    pub instr: Option<InstrResult>,
+    /// Passes that could not run here, with why.
+    #[serde(default)]
+    pub notes: Vec<String>,
     /// Allocation sites from the heap pass, most allocations first.
     pub sites: Vec<Site>,
     /// Files written for this scenario, relative to the run folder.
@@ -393,6 +449,7 @@ impl ScenarioSummary {
             allocs: ratio(count.allocs, count.calls),
             bytes: ratio(count.bytes, count.calls),
             ns,
+            instructions: self.instr.as_ref().map(|i| ratio(i.instructions, i.calls)),
             mb_per_s: ns
                 .filter(|&t| t > 0.0 && self.bytes_per_call > 0.0)
                 .map(|t| self.bytes_per_call / t * 1e3),

@@ -113,6 +113,8 @@ impl From<Scenario> for super::ScenarioSummary {
                 samples: s.cpu_samples,
                 timing,
             }),
+            instr: None,
+            notes: Vec::new(),
             sites: s
                 .sites
                 .into_iter()

@@ -15,6 +15,7 @@
 pub mod count;
 pub mod cpu;
 pub mod heap;
+pub mod instr;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -36,7 +37,9 @@ pub const ENV_SETTINGS: &str = "ESCAPE_LAB_CHILD_SETTINGS";
 /// Fault injection, for seeing (and testing) how a run survives a broken
 /// scenario and that the gate catches a regression: `SCENARIO:KIND`, KIND
 /// one of `panic`, `abort`, `hang`, `error` (after the setup, in every pass
-/// of that scenario) or `alloc` (one extra 8-byte allocation in every call).
+/// of that scenario), `alloc` (one extra 8-byte allocation in every call)
+/// or `work` (about 200,000 extra instructions in every call, no
+/// allocation).
 pub const ENV_FAULT: &str = "ESCAPE_LAB_FAULT";
 
 /// The `count` and `heap` passes measure whole cycles, at least this many
@@ -55,6 +58,14 @@ pub struct Settings {
     /// The folder listings and sites are relative to. Default: none, which
     /// means [`crate::profile::source_root`].
     pub source_root: Option<PathBuf>,
+    /// Run the `instr` pass (valgrind). Default: true; `--quick` and
+    /// `--no-instr` turn it off for `profile`.
+    #[serde(default = "yes")]
+    pub instr: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Settings {
@@ -76,6 +87,7 @@ impl Default for Settings {
             cpu_seconds: 2.0,
             cpu_hz: 250,
             source_root: None,
+            instr: true,
         }
     }
 }
@@ -123,6 +135,18 @@ pub fn requested() -> Option<Request> {
     })
 }
 
+/// The name of the scenario this process runs when it is a child of a run,
+/// else `None`. A program whose scenario set is costly to build (a large
+/// input to generate for some scenarios) can build only what this child
+/// needs: under valgrind's `instr` pass every instruction of the set-up
+/// costs twentyfold.
+///
+/// Allocates the name.
+#[must_use]
+pub fn child_scenario() -> Option<String> {
+    requested().map(|r| r.scenario)
+}
+
 /// What a child writes to `<pass>.result.json`: the pass's result, or why
 /// the pass failed (a message crossing the process boundary).
 pub type ChildReport = Result<PassResult, String>;
@@ -163,6 +187,7 @@ fn run_pass(req: &Request, s: &Scenario) -> Result<PassResult, String> {
         Pass::Count => count::child(s, &mut calls),
         Pass::Heap => heap::child(req, s, &mut calls),
         Pass::Cpu => cpu::child(req, s, &mut calls),
+        Pass::Instr => instr::child(s, &mut calls),
     }
 }
 
@@ -213,7 +238,7 @@ pub(crate) fn measured_calls(s: &Scenario) -> u64 {
 }
 
 /// The fault kinds [`ENV_FAULT`] accepts.
-pub const FAULT_KINDS: [&str; 5] = ["panic", "abort", "hang", "error", "alloc"];
+pub const FAULT_KINDS: [&str; 6] = ["panic", "abort", "hang", "error", "alloc", "work"];
 
 /// Checks [`ENV_FAULT`] before a run: `SCENARIO:KIND` with a known kind and
 /// the name of one of `scenarios`, so a typo is an error, not a fault that
@@ -280,8 +305,19 @@ fn inject_fault(scenario: &str, mut call: Call) -> Result<Call, String> {
                 std::hint::black_box(Box::new(std::hint::black_box(0u64)));
                 call()
             })),
+            "work" => Ok(Box::new(move || {
+                // A loop the optimizer cannot remove: black_box hides both
+                // the value and the work.
+                let mut x = 0u64;
+                for i in 0..50_000u64 {
+                    x = std::hint::black_box(x ^ i);
+                }
+                std::hint::black_box(x);
+                call()
+            })),
             other => Err(format!(
-                "{ENV_FAULT}: unknown fault kind {other:?} (panic, abort, hang, error, alloc)"
+                "{ENV_FAULT}: unknown fault kind {other:?} ({})",
+                FAULT_KINDS.join(", ")
             )),
         },
         _ => Ok(call),

@@ -1,0 +1,972 @@
+//! The scan loop every variant shares, over each layout, with or without
+//! the prefilter.
+//!
+//! A scan is a *walk* (one per layout: dense table, double array over
+//! bytes, double array over characters) driven by one loop. With a
+//! prefilter the loop alternates two phases: a *filtered* phase that asks
+//! the prefilter where to go next whenever the walk is back at the root,
+//! while the gate says it pays; then, once the gate closes, a *plain*
+//! phase, exactly the loop without a prefilter, that rests the filter for
+//! a while before the next trial. The rest doubles each time a trial fails
+//! soon (from `MIN_REST` up to `MAX_REST` bytes) and falls back to
+//! `MIN_REST` after a filtered phase that lasted; it travels in the
+//! [`Cursor`] with the offsets, so a text on which the filter does not pay
+//! costs one short trial per `MAX_REST` bytes, however small the calls.
+
+use std::mem::MaybeUninit;
+
+use super::alphabet::{decode_multi, Decoded};
+use super::prefilter::{Gate, Prefilter};
+use super::{Automaton, Output, ROOT};
+use crate::{Cursor, Hit, Match};
+
+/// Shortest rest of the prefilter after its gate closed, in bytes.
+const MIN_REST: usize = 4096;
+/// Longest rest.
+const MAX_REST: usize = 64 * 1024;
+/// A filtered phase that lasted this many times its rest resets the rest
+/// to `MIN_REST`.
+const LASTED: usize = 8;
+
+/// A two-stream block is at most twice this long (minus a little); its
+/// hits, at most one per byte, wait in a buffer of twice this many entries
+/// on the stack.
+const TWO_HELD: usize = 1024;
+/// Two streams only for a stretch of at least this many bytes...
+const TWO_MIN: usize = 64;
+/// ... and this many times the warm-up, which B walks for nothing.
+const TWO_WARM_SHARE: usize = 8;
+
+/// Counts of what scans did, per thread, for the tests' positive controls:
+/// that long chunks did go through two streams, and that the gate did close
+/// and the prefilter did come back.
+#[cfg(test)]
+pub(crate) mod trace {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Blocks walked two streams at a time.
+        pub(crate) static TWO_BLOCKS: Cell<usize> = const { Cell::new(0) };
+        /// Bytes the prefilter skipped.
+        pub(crate) static SKIPPED: Cell<usize> = const { Cell::new(0) };
+        /// Times the gate closed.
+        pub(crate) static CLOSED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(crate) fn add(counter: &'static std::thread::LocalKey<Cell<usize>>, n: usize) {
+        counter.with(|c| c.set(c.get() + n));
+    }
+
+    /// Blocks walked two at a time, bytes skipped, gate closings; zeroed.
+    pub(crate) fn take() -> (usize, usize, usize) {
+        (
+            TWO_BLOCKS.with(|c| c.replace(0)),
+            SKIPPED.with(|c| c.replace(0)),
+            CLOSED.with(|c| c.replace(0)),
+        )
+    }
+}
+
+/// One layout's way of walking the automaton: the tables (shared by the
+/// two streams of `walk_two`) and the step over one symbol from a state.
+trait Walk {
+    /// Where a walk stands: small and `Copy`, so that it lives in
+    /// registers.
+    type State: Copy;
+
+    /// Whether long stretches are walked two streams at a time (see
+    /// `walk_two`): it pays when a step is a short chain of loads, and
+    /// costs when a step is full of branches, whose mispredictions stall
+    /// both streams at once (the charwise walk: measured 15% slower with two
+    /// streams on the whole Chinese dictionary, 10% faster over bytes on
+    /// the whole English one, twice as fast with the dense table).
+    const TWO_STREAMS: bool;
+
+    /// The root state, with nothing pending.
+    fn root(&self) -> Self::State;
+
+    /// Whether `st` is the root, where the prefilter may skip ahead.
+    fn at_root(&self, st: &Self::State) -> bool;
+
+    /// Consumes the symbol at `chunk[*i..]` (`*i < chunk.len()`), moving
+    /// `*i` past it, and returns the head of the new state's output chain:
+    /// 0 when no pattern ends there.
+    fn step(&self, st: &mut Self::State, chunk: &[u8], i: &mut usize) -> u32;
+}
+
+/// The dense table: one load per byte; "some pattern ends here" is a
+/// comparison of the state id (states with output have the last rows).
+/// The state is a row start.
+struct DenseWalk<'a> {
+    table: &'a [u32],
+    codes: &'a [u32; 256],
+    stride: usize,
+    match_from: usize,
+}
+
+impl Walk for DenseWalk<'_> {
+    type State = usize;
+    const TWO_STREAMS: bool = true;
+
+    #[inline(always)]
+    fn root(&self) -> usize {
+        0
+    }
+
+    #[inline(always)]
+    fn at_root(&self, st: &usize) -> bool {
+        *st == 0
+    }
+
+    #[inline(always)]
+    fn step(&self, st: &mut usize, chunk: &[u8], i: &mut usize) -> u32 {
+        let byte = chunk[*i];
+        *i += 1;
+        // SAFETY: `st` is a row start (checked by `scan`, and every
+        // transition entry is one), rows are `stride` long, and codes are
+        // `< stride - 1`.
+        *st = unsafe {
+            *self
+                .table
+                .get_unchecked(*st + self.codes[byte as usize] as usize)
+        } as usize;
+        if *st >= self.match_from {
+            // SAFETY: as above; the last entry of a row is its output.
+            unsafe { *self.table.get_unchecked(*st + self.stride - 1) }
+        } else {
+            0
+        }
+    }
+}
+
+/// The double array over bytes; the state is a slot.
+struct BytesWalk<'a> {
+    ac: &'a Automaton,
+}
+
+impl Walk for BytesWalk<'_> {
+    type State = u32;
+    const TWO_STREAMS: bool = true;
+
+    #[inline(always)]
+    fn root(&self) -> u32 {
+        ROOT
+    }
+
+    #[inline(always)]
+    fn at_root(&self, st: &u32) -> bool {
+        *st == ROOT
+    }
+
+    #[inline(always)]
+    fn step(&self, st: &mut u32, chunk: &[u8], i: &mut usize) -> u32 {
+        let byte = chunk[*i];
+        *i += 1;
+        *st = self
+            .ac
+            .step(*st, self.ac.alphabet.byte_codes[byte as usize]);
+        self.ac.output_of(*st)
+    }
+}
+
+/// The double array over UTF-8 characters, decoded on the fly.
+struct CharsWalk<'a> {
+    ac: &'a Automaton,
+}
+
+/// A charwise walk's state: the slot, and the first bytes of a character
+/// that the chunk ended in the middle of.
+#[derive(Clone, Copy)]
+struct CharsState {
+    s: u32,
+    pending: [u8; 4],
+    pending_len: u8,
+}
+
+impl Walk for CharsWalk<'_> {
+    type State = CharsState;
+    const TWO_STREAMS: bool = false;
+
+    #[inline(always)]
+    fn root(&self) -> CharsState {
+        CharsState {
+            s: ROOT,
+            pending: [0; 4],
+            pending_len: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn at_root(&self, st: &CharsState) -> bool {
+        st.s == ROOT
+    }
+
+    #[inline(always)]
+    fn step(&self, st: &mut CharsState, chunk: &[u8], i: &mut usize) -> u32 {
+        let alphabet = &self.ac.alphabet;
+        let byte = chunk[*i];
+        let code = if byte < 0x80 {
+            *i += 1;
+            alphabet.byte_codes[byte as usize]
+        } else if let Some(cp) = three_byte_fast(chunk, *i) {
+            // Most CJK text: a three-byte character whose lead byte needs
+            // no special range check (see `three_byte_fast`).
+            *i += 3;
+            alphabet.cp_code(cp)
+        } else {
+            match decode_multi(&chunk[*i..]) {
+                Decoded::Char { cp, len } => {
+                    *i += len;
+                    alphabet.cp_code(cp)
+                }
+                Decoded::Invalid => {
+                    *i += 1;
+                    alphabet.dead
+                }
+                Decoded::Incomplete => {
+                    // One to three bytes, copied at constant indices: a
+                    // copy of variable length would keep the state in
+                    // memory rather than in registers, for the whole loop.
+                    let rest = &chunk[*i..];
+                    let at = |k: usize| rest.get(k).copied().unwrap_or(0);
+                    st.pending = [at(0), at(1), at(2), 0];
+                    st.pending_len = rest.len() as u8;
+                    *i = chunk.len();
+                    return 0;
+                }
+            }
+        };
+        st.s = self.ac.step(st.s, code);
+        self.ac.output_of(st.s)
+    }
+}
+
+impl Automaton {
+    /// The scan loop every variant shares: walks `chunk` from `cursor`'s
+    /// state and calls `on_hit` at every byte where at least one pattern ends.
+    ///
+    /// On success the cursor moves past `chunk`. When `on_hit` fails the scan
+    /// stops and the error is returned with the cursor unchanged, so the
+    /// caller can retry the same chunk.
+    ///
+    /// The loop is generic over `on_hit` and inlined into each variant, so no
+    /// variant pays for another's way of handling hits, and nothing in it
+    /// branches on the variant.
+    #[inline(always)]
+    pub(crate) fn scan<E>(
+        &self,
+        cursor: &mut Cursor,
+        chunk: &[u8],
+        mut on_hit: impl FnMut(Hit) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let after = if let Some(dense) = &self.dense {
+            let table = &*dense.table;
+            let mut s = cursor.state as usize;
+            if s % dense.stride != 0 || s >= table.len() {
+                // Not a row start of this table: a cursor of another automaton.
+                s = 0;
+            }
+            let walk = DenseWalk {
+                table,
+                codes: &self.alphabet.byte_codes,
+                stride: dense.stride,
+                match_from: dense.match_from as usize,
+            };
+            let (resume, rest) = self.drive(&walk, &mut s, cursor, chunk, 0, &mut on_hit)?;
+            Cursor {
+                state: s as u32,
+                resume,
+                rest,
+                ..*cursor
+            }
+        } else if self.alphabet.utf8 {
+            let walk = CharsWalk { ac: self };
+            let mut st = CharsState {
+                s: self.start_state(cursor),
+                pending: cursor.pending,
+                pending_len: cursor.pending_len,
+            };
+            let from = self.finish_pending(&mut st, cursor.offset, chunk, &mut on_hit)?;
+            let (resume, rest) = self.drive(&walk, &mut st, cursor, chunk, from, &mut on_hit)?;
+            Cursor {
+                state: st.s,
+                resume,
+                rest,
+                pending: st.pending,
+                pending_len: st.pending_len,
+                ..*cursor
+            }
+        } else {
+            let walk = BytesWalk { ac: self };
+            let mut s = self.start_state(cursor);
+            let (resume, rest) = self.drive(&walk, &mut s, cursor, chunk, 0, &mut on_hit)?;
+            Cursor {
+                state: s,
+                resume,
+                rest,
+                ..*cursor
+            }
+        };
+        *cursor = Cursor {
+            offset: cursor.offset + chunk.len(),
+            ..after
+        };
+        Ok(())
+    }
+
+    /// Finishes the character the previous chunk ended in the middle of;
+    /// returns where the rest of the chunk starts.
+    #[inline(always)]
+    fn finish_pending<E>(
+        &self,
+        st: &mut CharsState,
+        offset: usize,
+        chunk: &[u8],
+        on_hit: &mut impl FnMut(Hit) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        let pending_len = st.pending_len as usize;
+        if pending_len == 0 {
+            return Ok(0);
+        }
+        let mut buf = st.pending;
+        let take = (4 - pending_len).min(chunk.len());
+        buf[pending_len..pending_len + take].copy_from_slice(&chunk[..take]);
+        match decode_multi(&buf[..pending_len + take]) {
+            Decoded::Char { cp, len } => {
+                let i = len - pending_len;
+                st.pending_len = 0;
+                st.s = self.step(st.s, self.alphabet.cp_code(cp));
+                let out = self.output_of(st.s);
+                if out != 0 {
+                    on_hit(self.hit(offset + i, out))?;
+                }
+                Ok(i)
+            }
+            Decoded::Incomplete => {
+                // Still unfinished: the whole chunk joins the pending bytes.
+                st.pending = buf;
+                st.pending_len += take as u8;
+                Ok(chunk.len())
+            }
+            Decoded::Invalid => {
+                // The pending bytes are dead symbols; resume at the chunk's
+                // first byte, which may begin a character of its own.
+                st.pending_len = 0;
+                st.s = ROOT;
+                Ok(0)
+            }
+        }
+    }
+
+    /// Walks `chunk[from..]` from `st`, with the prefilter when there is
+    /// one (see the module documentation); returns the cursor's new
+    /// `resume` and `rest`.
+    ///
+    /// `resume` is the absolute offset at which the current filtered phase
+    /// began (at or before the current offset), or at which the next one
+    /// begins (after it); `rest` the current rest in bytes (0 for
+    /// `MIN_REST`).
+    #[inline(always)]
+    fn drive<W: Walk, E>(
+        &self,
+        walk: &W,
+        st: &mut W::State,
+        cursor: &Cursor,
+        chunk: &[u8],
+        from: usize,
+        on_hit: &mut impl FnMut(Hit) -> Result<(), E>,
+    ) -> Result<(usize, u32), E> {
+        let offset = cursor.offset;
+        let mut i = from;
+        let Some(pf) = &self.prefilter else {
+            self.walk_plain(walk, st, chunk, &mut i, chunk.len(), offset, on_hit)?;
+            return Ok((cursor.resume, cursor.rest));
+        };
+        let mut resume = cursor.resume;
+        let mut rest = (cursor.rest as usize).max(MIN_REST);
+        while i < chunk.len() {
+            if offset + i >= resume {
+                if self.walk_filtered(walk, st, pf, chunk, &mut i, offset, on_hit)? {
+                    break;
+                }
+                #[cfg(test)]
+                trace::add(&trace::CLOSED, 1);
+                // The gate closed at `i`: rest, longer when this trial
+                // failed soon.
+                let lasted = offset + i - resume;
+                rest = if lasted >= LASTED * rest {
+                    MIN_REST
+                } else {
+                    (rest * 2).min(MAX_REST)
+                };
+                resume = (offset + i).saturating_add(rest);
+            }
+            // Here `resume > offset + i`.
+            let end = chunk.len().min(resume - offset);
+            self.walk_plain(walk, st, chunk, &mut i, end, offset, on_hit)?;
+        }
+        Ok((resume, rest as u32))
+    }
+
+    /// The loop without a prefilter, from `*i` to `end` (a character may
+    /// take it a little past `end`, never past the chunk): in blocks of two
+    /// streams while the stretch is long enough and the walk gains by it,
+    /// then in blocks of one, then the last few bytes one hit at a time.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn walk_plain<W: Walk, E>(
+        &self,
+        walk: &W,
+        st: &mut W::State,
+        chunk: &[u8],
+        i: &mut usize,
+        end: usize,
+        offset: usize,
+        on_hit: &mut impl FnMut(Hit) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut j = *i;
+        let mut s = *st;
+        let two_min = TWO_MIN.max(TWO_WARM_SHARE * (self.max_len + 3));
+        if W::TWO_STREAMS && end.saturating_sub(j) >= two_min {
+            j = self.walk_two(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?;
+        }
+        if end.saturating_sub(j) >= TWO_MIN {
+            j = self.walk_one(walk, &mut s, chunk, j, end, offset, on_hit)?;
+        }
+        while j < end {
+            let out = walk.step(&mut s, chunk, &mut j);
+            if out != 0 {
+                on_hit(self.hit(offset + j, out))?;
+            }
+        }
+        *st = s;
+        *i = j;
+        Ok(())
+    }
+
+    /// Walks blocks of `chunk[j..end]` one stream at a time while at least
+    /// `TWO_MIN` bytes are left, and returns where it stopped: the walk
+    /// holds each block's hits back and they are reported after it, as in
+    /// `walk_two`, so that the loop stays small whatever `on_hit` does and
+    /// each hit's first output entry, prefetched when the hit is found, has
+    /// arrived by the time it is read.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn walk_one<W: Walk, E>(
+        &self,
+        walk: &W,
+        st: &mut W::State,
+        chunk: &[u8],
+        mut j: usize,
+        end: usize,
+        offset: usize,
+        on_hit: &mut impl FnMut(Hit) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        let mut held = [MaybeUninit::<(u32, u32)>::uninit(); 2 * TWO_HELD];
+        while end.saturating_sub(j) >= TWO_MIN {
+            let block_end = end.min(j + 2 * (TWO_HELD - 4));
+            let (n, next) = one_block(walk, &self.outputs, st, chunk, j, block_end, &mut held);
+            for h in &held[..n] {
+                // SAFETY: `one_block` wrote entries `..n`.
+                let (at, out) = unsafe { h.assume_init() };
+                on_hit(self.hit(offset + j + at as usize, out))?;
+            }
+            j = next;
+        }
+        Ok(j)
+    }
+
+    /// Walks blocks of `chunk[j..end]` two streams at a time while at least
+    /// `two_min` bytes are left, and returns where it stopped.
+    ///
+    /// Each block is split at `m`: stream A walks up to `m` from `st`;
+    /// stream B starts at the root `warm` bytes before `m` (the longest
+    /// pattern plus three bytes, so that a charwise walk has found its
+    /// character boundaries) and walks to the block's end. The automaton's
+    /// state after a byte depends only on the last `max_len` bytes, so B's
+    /// state from `m` on is exactly A's would have been. The two walks are
+    /// independent chains of loads that the processor overlaps. A keeps
+    /// the hits that end at or before `m`, B those after; both wait in a
+    /// buffer on the stack and are reported in order after the block, so
+    /// the loop stays small whatever `on_hit` does. B's state carries on.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn walk_two<W: Walk, E>(
+        &self,
+        walk: &W,
+        st: &mut W::State,
+        chunk: &[u8],
+        mut j: usize,
+        end: usize,
+        two_min: usize,
+        offset: usize,
+        on_hit: &mut impl FnMut(Hit) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        let warm = self.max_len + 3;
+        let mut held = [MaybeUninit::<(u32, u32)>::uninit(); 2 * TWO_HELD];
+        let mut a = *st;
+        while end.saturating_sub(j) >= two_min {
+            let block_end = end.min(j + 2 * (TWO_HELD - 4));
+            let (na, nb, next) = two_block(
+                walk,
+                &self.outputs,
+                &mut a,
+                chunk,
+                j,
+                block_end,
+                warm,
+                &mut held,
+            );
+            // A's hits in order, then B's (written from the back).
+            for h in held[..na].iter().chain(held[nb..].iter().rev()) {
+                // SAFETY: `two_block` wrote entries `..na` and `nb..`.
+                let (at, out) = unsafe { h.assume_init() };
+                on_hit(self.hit(offset + j + at as usize, out))?;
+            }
+            j = next;
+        }
+        *st = a;
+        Ok(j)
+    }
+
+    /// The loop with the prefilter: in the root state, skip to the next
+    /// candidate. Returns `true` at the end of the chunk, `false` when the
+    /// gate closes (at `*i`).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn walk_filtered<W: Walk, E>(
+        &self,
+        walk: &W,
+        st: &mut W::State,
+        pf: &Prefilter,
+        chunk: &[u8],
+        i: &mut usize,
+        offset: usize,
+        on_hit: &mut impl FnMut(Hit) -> Result<(), E>,
+    ) -> Result<bool, E> {
+        let mut gate = Gate::default();
+        let mut j = *i;
+        let mut s = *st;
+        let mut done = true;
+        while j < chunk.len() {
+            if walk.at_root(&s) {
+                let next = pf.next(chunk, j);
+                #[cfg(test)]
+                trace::add(&trace::SKIPPED, next - j);
+                let pays = gate.record(j, next);
+                j = next;
+                if !pays {
+                    done = j >= chunk.len();
+                    break;
+                }
+                if j >= chunk.len() {
+                    break;
+                }
+            }
+            let out = walk.step(&mut s, chunk, &mut j);
+            if out != 0 {
+                on_hit(self.hit(offset + j, out))?;
+            }
+        }
+        *st = s;
+        *i = j;
+        Ok(done)
+    }
+
+    /// A state index that is safe to start from.
+    #[inline(always)]
+    fn start_state(&self, cursor: &Cursor) -> u32 {
+        if (cursor.state as usize) < self.states.len() {
+            cursor.state
+        } else {
+            // A cursor from a larger automaton: restart rather than read out
+            // of bounds. Documented on `Cursor`.
+            ROOT
+        }
+    }
+
+    /// The head of state `s`'s output chain: 0 when no pattern ends there.
+    /// Requires `s < states.len()`.
+    #[inline(always)]
+    fn output_of(&self, s: u32) -> u32 {
+        // SAFETY: every state index the scan loops hold is < states.len():
+        // `start_state` checks the cursor's, and `step` returns valid slots.
+        unsafe { self.states.get_unchecked(s as usize) }.out
+    }
+
+    /// The transition from `s` on `code`, following failure links; the dead
+    /// code goes straight to the root.
+    ///
+    /// Requires `s < states.len()` and `code < alphabet.len`; returns a slot
+    /// with the same property.
+    #[inline(always)]
+    fn step(&self, mut s: u32, code: u32) -> u32 {
+        if code == self.alphabet.dead {
+            return ROOT;
+        }
+        let states = &*self.states;
+        loop {
+            if s == ROOT {
+                // SAFETY: `root_next` has one entry per code.
+                return unsafe { *self.root_next.get_unchecked(code as usize) };
+            }
+            // SAFETY: `s < states.len()` on entry, and every failure link
+            // points at a valid slot (set at build time), so it stays so.
+            let st = unsafe { *states.get_unchecked(s as usize) };
+            let t = st.base + code;
+            // SAFETY: the array is padded so that `base + code` is in bounds
+            // for every slot and every code (`build`, "padding").
+            if unsafe { states.get_unchecked(t as usize) }.check == s {
+                return t;
+            }
+            s = st.fail;
+        }
+    }
+
+    /// A hit at `end` for the output chain starting at entry `out` (non-zero),
+    /// carrying that first entry, which the block loops prefetched when
+    /// they found the hit; the buffered variants' second phase then starts
+    /// from data it already holds, and the next entry is on its way.
+    #[inline(always)]
+    fn hit(&self, end: usize, out: u32) -> Hit {
+        let first = self.outputs[out as usize];
+        // The rest of the chain is read when the hit is expanded: now for
+        // `callback`, in the second phase for the buffered variants, by
+        // which time this load has arrived.
+        prefetch(&self.outputs, first.next);
+        Hit {
+            end,
+            pattern: first.pattern,
+            len: first.len,
+            next: first.next,
+        }
+    }
+
+    /// Expands a hit into its tokens, longest pattern first, by following the
+    /// output chain it recorded; stops at the first error. Reads only the
+    /// outputs array, not the state: by the second phase of a buffered
+    /// variant, the state's record may have left the cache.
+    #[inline(always)]
+    pub(crate) fn expand<E>(
+        &self,
+        hit: Hit,
+        mut on_match: impl FnMut(Match) -> Result<(), E>,
+    ) -> Result<(), E> {
+        on_match(Match {
+            pattern: hit.pattern,
+            start: hit.end - hit.len as usize,
+            end: hit.end,
+        })?;
+        let mut o = hit.next;
+        while o != 0 {
+            let entry = self.outputs[o as usize];
+            on_match(Match {
+                pattern: entry.pattern,
+                start: hit.end - entry.len as usize,
+                end: hit.end,
+            })?;
+            o = entry.next;
+        }
+        Ok(())
+    }
+
+    /// Number of tokens a hit expands into.
+    #[cfg(test)]
+    pub(crate) fn outputs_at(&self, hit: Hit) -> usize {
+        let mut n = 0;
+        let _ = self.expand::<()>(hit, |_| {
+            n += 1;
+            Ok(())
+        });
+        n
+    }
+}
+
+/// One block of `walk_two`, `chunk[j..block_end]`: stream A from `*a` to
+/// `m`, stream B from the root at `m - warm` to the block's end, in
+/// lockstep. A's hits (ends up to `m`) go to the front of `held`, B's
+/// (ends after `m`) to its back, last first, each as its end's distance
+/// from `j` (which fits 32 bits however long the chunk) and its output
+/// head. Returns how many A wrote, where B's begin, and where B stopped;
+/// `*a` becomes B's state.
+///
+/// Not inlined: this loop is the same for every variant, and compiled on
+/// its own it keeps both states and the tables in registers, whatever the
+/// caller does with hits.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn two_block<W: Walk>(
+    walk: &W,
+    outputs: &[Output],
+    a: &mut W::State,
+    chunk: &[u8],
+    j: usize,
+    block_end: usize,
+    warm: usize,
+    held: &mut [MaybeUninit<(u32, u32)>; 2 * TWO_HELD],
+) -> (usize, usize, usize) {
+    #[cfg(test)]
+    trace::add(&trace::TWO_BLOCKS, 1);
+    let m = j + (block_end - j + warm) / 2;
+    let mut sa = *a;
+    let mut sb = walk.root();
+    let (mut ia, mut ib) = (j, m - warm);
+    let (mut na, mut nb) = (0, held.len());
+    while ia < m && ib < block_end {
+        let oa = walk.step(&mut sa, chunk, &mut ia);
+        let ob = walk.step(&mut sb, chunk, &mut ib);
+        if oa != 0 && ia <= m {
+            prefetch(outputs, oa);
+            held[na].write(((ia - j) as u32, oa));
+            na += 1;
+        }
+        if ob != 0 && ib > m {
+            prefetch(outputs, ob);
+            nb -= 1;
+            held[nb].write(((ib - j) as u32, ob));
+        }
+    }
+    while ia < m {
+        let oa = walk.step(&mut sa, chunk, &mut ia);
+        if oa != 0 && ia <= m {
+            prefetch(outputs, oa);
+            held[na].write(((ia - j) as u32, oa));
+            na += 1;
+        }
+    }
+    while ib < block_end {
+        let ob = walk.step(&mut sb, chunk, &mut ib);
+        if ob != 0 && ib > m {
+            prefetch(outputs, ob);
+            nb -= 1;
+            held[nb].write(((ib - j) as u32, ob));
+        }
+    }
+    *a = sb;
+    (na, nb, ib)
+}
+
+/// One block of `walk_one`, `chunk[j..block_end]` from `*st` (a character
+/// may take it up to three bytes past `block_end`): the hits go to `held`,
+/// as in `two_block`. Returns how many, and where the walk stopped. Not
+/// inlined, as `two_block`.
+#[inline(never)]
+fn one_block<W: Walk>(
+    walk: &W,
+    outputs: &[Output],
+    st: &mut W::State,
+    chunk: &[u8],
+    mut j: usize,
+    block_end: usize,
+    held: &mut [MaybeUninit<(u32, u32)>; 2 * TWO_HELD],
+) -> (usize, usize) {
+    let start = j;
+    let mut s = *st;
+    let mut n = 0;
+    while j < block_end {
+        let out = walk.step(&mut s, chunk, &mut j);
+        if out != 0 {
+            prefetch(outputs, out);
+            held[n].write(((j - start) as u32, out));
+            n += 1;
+        }
+    }
+    *st = s;
+    (n, j)
+}
+
+/// Asks the processor to bring `outputs[out]` into the cache: a hit's
+/// first output entry is read only when the hit is reported, after the
+/// block, and by then the load has had the whole block's time to arrive.
+/// A hint without effect on any result; no-op off x86-64.
+#[inline(always)]
+fn prefetch(outputs: &[Output], out: u32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let p = outputs.as_ptr().wrapping_add(out as usize).cast::<i8>();
+        // SAFETY: SSE is part of x86-64's baseline, and a prefetch never
+        // faults nor reads into the program, whatever the address
+        // (`wrapping_add` keeps even an out-of-range one well defined).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (outputs, out);
+}
+
+/// The code point of the three-byte character at `chunk[i]`, when its lead
+/// byte is E1..=EC or EE..=EF (whose first continuation byte may be any of
+/// 80..=BF, so checking `10xxxxxx` on both continuation bytes is the whole
+/// validation) and all three bytes are in the chunk; `None` sends the caller
+/// to the general decoder, which handles everything else.
+#[inline(always)]
+pub(super) fn three_byte_fast(chunk: &[u8], i: usize) -> Option<u32> {
+    let [b0, b1, b2] = *chunk.get(i..i + 3)? else {
+        return None;
+    };
+    let plain_lead = matches!(b0, 0xE1..=0xEC | 0xEE..=0xEF);
+    if plain_lead && b1 & 0xC0 == 0x80 && b2 & 0xC0 == 0x80 {
+        Some((u32::from(b0) & 0x0F) << 12 | (u32::from(b1) & 0x3F) << 6 | (u32::from(b2) & 0x3F))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trace;
+    use crate::{chunks, Automaton, Cursor, Layout, Match, Matcher, Variant};
+
+    /// Every match by brute force, in report order: by end, longest first,
+    /// then by id.
+    fn brute(patterns: &[Vec<u8>], hay: &[u8]) -> Vec<Match> {
+        let mut out = Vec::new();
+        for end in 1..=hay.len() {
+            let mut here: Vec<Match> = patterns
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| hay[..end].ends_with(p))
+                .map(|(id, p)| Match {
+                    pattern: id as u32,
+                    start: end - p.len(),
+                    end,
+                })
+                .collect();
+            here.sort_by_key(|m| (m.start, m.pattern));
+            out.extend(here);
+        }
+        out
+    }
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// Every variant over every chunk size matches `want`.
+    fn check_all(ac: &Automaton, hay: &[u8], want: &[Match], sizes: &[usize], what: &str) {
+        for variant in Variant::ALL {
+            for &chunk in sizes {
+                let mut m = variant.matcher_with_capacity(hay.len() + want.len() + 16);
+                let mut cursor = Cursor::new();
+                let mut got = Vec::new();
+                for piece in chunks(hay, chunk) {
+                    m.find_chunk(ac, &mut cursor, piece, |x| got.push(x))
+                        .unwrap();
+                }
+                assert!(got == want, "{what}: {variant}, chunk {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_chunks_walk_two_streams_exactly() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let byte_sets: [&[u8]; 2] = [b"abc", &[b'a', b'b', 0x00, 0xFF]];
+        let char_set = ["a", "b", "é", "中", "华", "🦀"];
+        let messy: [&[u8]; 4] = [&[0x80], &[0xE4, 0xB8], &[0xFF], &[0xF0, 0x9F]];
+        trace::take();
+        for round in 0..24 {
+            let utf8 = round % 3 == 2;
+            let longest = 1 + round % 12 * 3;
+            let piece = |rng: &mut Rng| -> Vec<u8> {
+                if utf8 {
+                    if rng.below(10) == 0 {
+                        messy[rng.below(messy.len())].to_vec()
+                    } else {
+                        char_set[rng.below(char_set.len())].as_bytes().to_vec()
+                    }
+                } else {
+                    let set = byte_sets[round % 2];
+                    vec![set[rng.below(set.len())]]
+                }
+            };
+            let patterns: Vec<Vec<u8>> = (0..1 + rng.below(16))
+                .map(|_| {
+                    let n = 1 + rng.below(longest);
+                    let mut p: Vec<u8> = (0..n).flat_map(|_| piece(&mut rng)).collect();
+                    if utf8 {
+                        // Patterns must be valid for the charwise layouts
+                        // to be charwise.
+                        p = String::from_utf8_lossy(&p)
+                            .replace('\u{FFFD}', "a")
+                            .into_bytes();
+                    }
+                    p
+                })
+                .collect();
+            let mut hay: Vec<u8> = Vec::new();
+            while hay.len() < 3000 + round * 150 {
+                if rng.below(8) == 0 {
+                    hay.extend_from_slice(&patterns[rng.below(patterns.len())]);
+                } else {
+                    hay.extend(piece(&mut rng));
+                }
+            }
+            let want = brute(&patterns, &hay);
+            for layout in Layout::ALL {
+                let ac = Automaton::with_layout(&patterns, layout).unwrap();
+                let what = format!("round {round}, {layout:?}, longest {longest}");
+                check_all(&ac, &hay, &want, &[0, 2048, 777, 5000], &what);
+            }
+        }
+        let (two, _, _) = trace::take();
+        assert!(two > 1000, "positive control: {two} two-stream blocks");
+    }
+
+    #[test]
+    fn the_gate_closes_where_candidates_crowd_and_the_filter_comes_back() {
+        let patterns: Vec<Vec<u8>> = ["needle", "needless", "haystack", "stacked"]
+            .iter()
+            .map(|p| p.as_bytes().to_vec())
+            .collect();
+        // Matches every seven bytes, then 100 KB of random letters with a
+        // planted pattern now and then, then crowded again.
+        let crowded = b"needle ".repeat(40_000 / 7);
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let mut sparse = Vec::new();
+        while sparse.len() < 100_000 {
+            if rng.below(2000) == 0 {
+                sparse.extend_from_slice(b"haystacked");
+            } else {
+                sparse.push(b"abcdefghijklmnopqrstuvwxyz "[rng.below(27)]);
+            }
+        }
+        let hay = [&crowded[..], &sparse, &crowded].concat();
+        let want = brute(&patterns, &hay);
+        let filtered = [
+            Layout::Auto,
+            Layout::Dense { prefilter: true },
+            Layout::DoubleArray {
+                charwise: false,
+                prefilter: true,
+            },
+            Layout::DoubleArray {
+                charwise: true,
+                prefilter: true,
+            },
+        ];
+        for layout in filtered {
+            let ac = Automaton::with_layout(&patterns, layout).unwrap();
+            assert!(ac.has_prefilter(), "{layout:?}");
+            trace::take();
+            check_all(&ac, &hay, &want, &[0, 2048, 100], &format!("{layout:?}"));
+            let (_, skipped, closed) = trace::take();
+            // Five variants, three chunk sizes: per scan of the haystack,
+            // the gate closed in the crowded parts and the filter skipped
+            // most of the sparse part.
+            let scans = 5 * 3;
+            assert!(closed >= 2 * scans, "{layout:?}: closed {closed} times");
+            assert!(
+                skipped >= scans * sparse.len() / 2,
+                "{layout:?}: skipped {skipped} bytes"
+            );
+        }
+    }
+}
