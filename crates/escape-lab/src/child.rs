@@ -129,23 +129,9 @@ impl Supervisor {
                 ))
             }
         };
-        let start = Instant::now();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if cancelled() => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return fail("cancelled by a signal".into());
-                }
-                Ok(None) if start.elapsed() > self.timeout => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break None;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                Err(e) => return fail(format!("waiting for the {p} pass: {e}")),
-            }
+        let status = match self.wait(&mut child, p) {
+            Ok(status) => status,
+            Err(failure) => return Err(failure),
         };
         let shown = self
             .display_root
@@ -175,6 +161,35 @@ impl Supervisor {
             let _ = std::fs::remove_file(&stderr_path);
         }
         outcome
+    }
+}
+
+impl Supervisor {
+    /// Waits for `child` until it exits (its status), runs out of time
+    /// (`None`, killed) or a signal stops the run (killed, an error).
+    fn wait(
+        &self,
+        child: &mut std::process::Child,
+        p: Pass,
+    ) -> Result<Option<std::process::ExitStatus>, PassFailure> {
+        let start = Instant::now();
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => return Ok(Some(status)),
+                Ok(None) if cancelled() => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(PassFailure("cancelled by a signal".into()));
+                }
+                Ok(None) if start.elapsed() > self.timeout => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Ok(None);
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                Err(e) => return Err(PassFailure(format!("waiting for the {p} pass: {e}"))),
+            }
+        }
     }
 }
 

@@ -97,17 +97,7 @@ pub fn ns(ns: f64) -> String {
 /// The returned `String`.
 #[must_use]
 pub fn html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape(s, false)
 }
 
 /// Escapes text for XML (SVG) content and attribute values, apostrophes
@@ -118,6 +108,10 @@ pub fn html(s: &str) -> String {
 /// The returned `String`.
 #[must_use]
 pub fn xml(s: &str) -> String {
+    escape(s, true)
+}
+
+fn escape(s: &str, apostrophe: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -125,7 +119,7 @@ pub fn xml(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
+            '\'' if apostrophe => out.push_str("&apos;"),
             c => out.push(c),
         }
     }

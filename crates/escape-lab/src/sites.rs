@@ -15,9 +15,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
-
 use crate::model::Site;
+use crate::pprof::heap::{parse_ftbl, DhatFile};
 use crate::pprof::source::SourceIndex;
 use crate::Error;
 
@@ -32,25 +31,7 @@ pub struct HeapProfile {
     pub folded_count: String,
 }
 
-#[derive(Deserialize)]
-struct DhatFile {
-    #[serde(rename = "dhatFileVersion")]
-    version: u32,
-    pps: Vec<DhatPp>,
-    ftbl: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct DhatPp {
-    /// Total bytes.
-    tb: u64,
-    /// Total blocks.
-    tbk: u64,
-    /// Frame indices into `ftbl`, innermost first.
-    fs: Vec<usize>,
-}
-
-/// One parsed frame of dhat's frame table.
+/// One frame of dhat's frame table, as the sites need it.
 #[derive(Clone, Debug, PartialEq)]
 struct Frame {
     function: String,
@@ -58,37 +39,24 @@ struct Frame {
     line: String,
 }
 
-/// Parses a dhat frame string: `"0x55d0…: name (file:line:col)"`.
+/// Parses a dhat frame string, `"0x55d0…: name (file:line:col)"`, through
+/// the heap profile's parser; `[root]` keeps its name.
 fn parse_frame(s: &str) -> Frame {
-    let rest = s.split_once(": ").map_or(s, |(_, r)| r);
-    let (function, location) = match rest.rfind(" (") {
-        Some(i) if rest.ends_with(')') => (&rest[..i], &rest[i + 2..rest.len() - 1]),
-        _ => (rest, ""),
-    };
-    // `file:line:col`; the file may itself contain colons on other systems.
-    let mut parts = location.rsplitn(3, ':');
-    let col = parts.next().unwrap_or("");
-    let line = parts.next().unwrap_or("");
-    let file = parts.next().unwrap_or("");
-    let (file, line) = if file.is_empty() {
-        (location.to_string(), String::new())
-    } else {
-        (file.to_string(), format!("{line}:{col}"))
-    };
-    Frame {
-        function: strip_hash(function).to_string(),
-        file,
-        line,
-    }
-}
-
-/// Drops a trailing `::h0123456789abcdef` symbol hash.
-fn strip_hash(name: &str) -> &str {
-    match name.rfind("::h") {
-        Some(i) if name.len() - i == 19 && name[i + 3..].bytes().all(|b| b.is_ascii_hexdigit()) => {
-            &name[..i]
-        }
-        _ => name,
+    match parse_ftbl(s).frame {
+        None => Frame {
+            function: "[root]".into(),
+            file: String::new(),
+            line: String::new(),
+        },
+        Some(f) => Frame {
+            function: f.function,
+            line: match (f.line, f.column) {
+                (Some(l), Some(c)) => format!("{l}:{c}"),
+                (Some(l), None) => l.to_string(),
+                _ => String::new(),
+            },
+            file: f.file.unwrap_or_default(),
+        },
     }
 }
 
@@ -150,6 +118,53 @@ fn own_file(index: &SourceIndex, f: &Frame, root: &str) -> Option<String> {
         .then(|| index.display(&path.to_string_lossy()))
 }
 
+/// The site of one allocation stack (innermost first): the first frame
+/// that is not machinery, preferring one in the source root's files, as
+/// `(path:line:col, function)`.
+fn site_of(fs: &[&Frame], index: &SourceIndex, root: &str) -> (String, String) {
+    let own = fs
+        .iter()
+        .find(|f| !is_machinery(f) && own_file(index, f, root).is_some())
+        .or_else(|| fs.iter().find(|f| !is_machinery(f)));
+    match own {
+        Some(f) => {
+            let file = own_file(index, f, root).unwrap_or_else(|| f.file.clone());
+            (format!("{file}:{}", f.line), f.function.clone())
+        }
+        None => (
+            "(unknown)".to_string(),
+            "(no frame outside std)".to_string(),
+        ),
+    }
+}
+
+/// The folded stack of one allocation stack (innermost first): outermost
+/// first, starting after the measured-call frame (at `main` when there is
+/// none), so that the graph starts at the scenario's call.
+fn stack_of(fs: &[&Frame]) -> String {
+    let names: Vec<&str> = fs
+        .iter()
+        .rev()
+        .filter(|f| f.function != "[root]")
+        .map(|f| f.function.as_str())
+        .collect();
+    let start = match names
+        .iter()
+        .position(|n| n.ends_with(crate::pass::MEASURED_CALL))
+    {
+        Some(i) => i + 1,
+        None => names
+            .iter()
+            .rposition(|n| *n == "main" || n.ends_with("::main"))
+            .unwrap_or(0),
+    };
+    names[start..]
+        .iter()
+        .map(|n| n.replace(';', ":"))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 /// Reads `heap.json` and digests it; `workspace` is the source root that
 /// locations are made relative to.
 ///
@@ -198,43 +213,10 @@ pub fn digest(path: &Path, text: &[u8], workspace: &Path) -> Result<HeapProfile,
     let mut count_stacks: BTreeMap<String, u64> = BTreeMap::new();
     for pp in &file.pps {
         let fs: Vec<&Frame> = pp.fs.iter().filter_map(|&i| frames.get(i)).collect();
-        // The site: the first frame (innermost first) that is not machinery;
-        // prefer one inside the workspace.
-        let own = fs
-            .iter()
-            .find(|f| !is_machinery(f) && own_file(&index, f, &root).is_some())
-            .or_else(|| fs.iter().find(|f| !is_machinery(f)));
-        let (location, function) = match own {
-            Some(f) => {
-                let file = own_file(&index, f, &root).unwrap_or_else(|| f.file.clone());
-                (format!("{file}:{}", f.line), f.function.clone())
-            }
-            None => (
-                "(unknown)".to_string(),
-                "(no frame outside std)".to_string(),
-            ),
-        };
-        let e = sites.entry((location, function)).or_default();
+        let e = sites.entry(site_of(&fs, &index, &root)).or_default();
         e.0 += pp.tbk;
         e.1 += pp.tb;
-
-        // Folded stack: outermost first, from `main` down, machinery of the
-        // allocator itself dropped so the leaf is the allocating call.
-        let names: Vec<&str> = fs
-            .iter()
-            .rev()
-            .filter(|f| f.function != "[root]")
-            .map(|f| f.function.as_str())
-            .collect();
-        let start = names
-            .iter()
-            .rposition(|n| *n == "main" || n.ends_with("::main"))
-            .unwrap_or(0);
-        let stack = names[start..]
-            .iter()
-            .map(|n| n.replace(';', ":"))
-            .collect::<Vec<_>>()
-            .join(";");
+        let stack = stack_of(&fs);
         if pp.tb > 0 {
             *bytes_stacks.entry(stack.clone()).or_default() += pp.tb;
         }

@@ -16,9 +16,11 @@
 //!   standard library's growth strategy can change counts, so read a failure
 //!   after a toolchain upgrade with that in mind.
 //!
-//! [`baseline`] is the file format, [`check`] the measurement and the
-//! comparison, [`report`] the three ways of printing the result.
+//! [`baseline`] is the file format, [`check`] the measurement (and bless),
+//! [`compare`] the comparison, [`report`] the three ways of printing the
+//! result.
 
 pub mod baseline;
 pub mod check;
+pub mod compare;
 pub mod report;

@@ -71,14 +71,34 @@ pub(crate) fn child(req: &Request, s: &Scenario, calls: &mut Calls) -> Result<Pa
         timing.batches,
         crate::fmt::ns(timing.median)
     );
+    let (folded, listing) = outputs(req, s.name(), &samples, &comment)?;
+    Ok(PassResult::Cpu {
+        result: CpuResult {
+            calls: n,
+            samples: samples.total(),
+            timing,
+        },
+        folded,
+        listing,
+    })
+}
+
+/// Writes `cpu.pb.gz` and returns the folded stacks and the listing.
+fn outputs(
+    req: &Request,
+    name: &str,
+    samples: &cpu::CpuSamples,
+    comment: &str,
+) -> Result<(String, String), String> {
+    let chain = |e: &dyn std::error::Error| crate::fmt::error_chain(e);
     let mappings = mapping::current_process().unwrap_or_default();
     let mut symbolizer = symbolize::Symbolizer::new();
     let profile = encode::cpu_profile(
-        &samples,
+        samples,
         &mut symbolizer,
         &encode::CpuProfileOptions {
             mappings: &mappings,
-            comments: &[comment.as_str()],
+            comments: &[comment],
             ..encode::CpuProfileOptions::default()
         },
     );
@@ -101,7 +121,7 @@ pub(crate) fn child(req: &Request, s: &Scenario, calls: &mut Calls) -> Result<Pa
     let text = listing::listing(
         &costs,
         &ListingOptions {
-            title: &format!("{}: CPU, the hottest functions' lines", s.name()),
+            title: &format!("{name}: CPU, the hottest functions' lines"),
             value_names: &["samples"],
             figures: Figures::ShareOfTotal {
                 totals: vec![total],
@@ -115,15 +135,7 @@ pub(crate) fn child(req: &Request, s: &Scenario, calls: &mut Calls) -> Result<Pa
             ],
         },
     );
-    Ok(PassResult::Cpu {
-        result: CpuResult {
-            calls: n,
-            samples: samples.total(),
-            timing,
-        },
-        folded,
-        listing: text,
-    })
+    Ok((folded, text))
 }
 
 /// The parent half: `cpu.svg` from the folded stacks the child returned.

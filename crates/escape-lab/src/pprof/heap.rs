@@ -268,42 +268,48 @@ pub fn heap_profile(
     Ok(b.build())
 }
 
+/// A dhat `heap.json` (version 2), the parts escape-lab reads. Also read by
+/// [`crate::sites`].
 #[derive(Deserialize)]
-struct DhatFile {
+pub(crate) struct DhatFile {
     #[serde(rename = "dhatFileVersion")]
-    version: u32,
+    pub(crate) version: u32,
     #[serde(default)]
     mode: Option<String>,
     #[serde(default)]
     cmd: Option<String>,
     #[serde(default)]
     pid: Option<u32>,
-    pps: Vec<DhatPp>,
-    ftbl: Vec<String>,
+    pub(crate) pps: Vec<DhatPp>,
+    pub(crate) ftbl: Vec<String>,
 }
 
+/// One program point: totals of a stack.
 #[derive(Deserialize)]
-struct DhatPp {
-    tb: u64,
-    tbk: u64,
+pub(crate) struct DhatPp {
+    /// Total bytes.
+    pub(crate) tb: u64,
+    /// Total blocks.
+    pub(crate) tbk: u64,
     #[serde(default)]
     eb: Option<u64>,
     #[serde(default)]
     ebk: Option<u64>,
-    fs: Vec<usize>,
+    /// Frame indices into `ftbl`, innermost first.
+    pub(crate) fs: Vec<usize>,
 }
 
 /// One parsed `ftbl` entry: its address (0 when absent) and its frame
 /// (`None` for `[root]`).
 #[derive(Clone, Debug, PartialEq)]
-struct FtblEntry {
-    address: u64,
-    frame: Option<Frame>,
+pub(crate) struct FtblEntry {
+    pub(crate) address: u64,
+    pub(crate) frame: Option<Frame>,
 }
 
 /// Parses `"0x55d0…: name (file:line:col)"`. Unknown parts (`???`, `0`)
 /// become `None`; anything unparsable keeps the whole text as the name.
-fn parse_ftbl(s: &str) -> FtblEntry {
+pub(crate) fn parse_ftbl(s: &str) -> FtblEntry {
     if s == "[root]" {
         return FtblEntry {
             address: 0,

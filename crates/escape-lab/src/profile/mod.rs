@@ -13,18 +13,14 @@
 //! scenario failed with the tail of its stderr; the other scenarios go on.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::child::{self, PassFailure, Supervisor};
+use crate::child::{self, Supervisor};
 use crate::index::Pictures;
-use crate::model::{
-    Artifact, Comparison, Pass, PassResult, PerCall, ScenarioSummary, Status, Summary,
-    WorkloadInfo, SCHEMA_VERSION,
-};
+use crate::model::{Pass, PassResult, Summary, WorkloadInfo, SCHEMA_VERSION};
 use crate::pass::{self, Settings};
 use crate::scenario::Scenario;
-use crate::{atomic, flame, fmt, index, Error};
+use crate::{atomic, index, Error};
 
 /// Options of a run.
 #[derive(Clone, Debug)]
@@ -342,6 +338,12 @@ fn passes(settings: &Settings) -> Vec<(Pass, Option<String>)> {
     passes
 }
 
+mod digest;
+mod table;
+
+use digest::{compare, digest};
+pub use table::{open, table};
+
 fn check_names(scenarios: &[Scenario]) -> Result<(), Error> {
     for (i, s) in scenarios.iter().enumerate() {
         let problem = if !crate::scenario::valid_name(s.name()) {
@@ -371,237 +373,6 @@ fn progress_bar(show: bool, len: usize) -> indicatif::ProgressBar {
     }
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
-}
-
-/// One scenario, digested: its summary entry, its files (in memory, not yet
-/// written), and its folded allocation stacks for differential graphs.
-struct Digested {
-    summary: ScenarioSummary,
-    files: Vec<(Artifact, Vec<u8>)>,
-    folded_count: String,
-    folded_bytes: String,
-}
-
-/// Turns a scenario's pass results into its summary entry and its rendered
-/// files. The first failure, of a pass or of rendering, is its status.
-fn digest(
-    s: &Scenario,
-    dir: &Path,
-    results: Vec<(Pass, Result<PassResult, PassFailure>)>,
-    source_root: &Path,
-) -> Digested {
-    let name = s.name();
-    let mut status = Status::Ok;
-    let mut fail = |pass: Pass, error: String| {
-        if status.is_ok() {
-            status = Status::Failed { pass, error };
-        }
-    };
-    let mut d = Digested {
-        summary: ScenarioSummary {
-            name: name.to_string(),
-            kind: s.kind_of().to_string(),
-            workload: s.workload_name().to_string(),
-            description: s.description().to_string(),
-            status: Status::Ok,
-            items_unit: s.items_unit().map(str::to_string),
-            bytes_per_call: s.bytes_per_call(),
-            per_call: PerCall::default(),
-            count: None,
-            heap: None,
-            cpu: None,
-            instr: None,
-            notes: Vec::new(),
-            sites: Vec::new(),
-            artifacts: Default::default(),
-        },
-        files: Vec::new(),
-        folded_count: String::new(),
-        folded_bytes: String::new(),
-    };
-    let mut listings = Vec::new();
-    for (p, r) in results {
-        match r {
-            Err(e) => fail(p, e.0),
-            Ok(PassResult::Count(c)) => d.summary.count = Some(c),
-            Ok(PassResult::Heap { result, listing }) => {
-                match pass::heap::render(name, dir, &result, source_root) {
-                    Ok(r) => {
-                        d.summary.heap = Some(result);
-                        d.summary.sites = r.sites;
-                        for a in [Artifact::HeapJson, Artifact::HeapPbGz] {
-                            d.summary.artifacts.insert(a, rel(name, a));
-                        }
-                        d.files.extend(r.files);
-                        d.folded_count = r.folded_count;
-                        d.folded_bytes = r.folded_bytes;
-                        listings.push(listing);
-                    }
-                    Err(e) => fail(p, fmt::error_chain(&e)),
-                }
-            }
-            Ok(PassResult::Cpu {
-                result,
-                folded,
-                listing,
-            }) => match pass::cpu::render(name, &folded) {
-                Ok(svg) => {
-                    d.summary.cpu = Some(result);
-                    let a = Artifact::CpuPbGz;
-                    d.summary.artifacts.insert(a, rel(name, a));
-                    d.files.push((Artifact::CpuSvg, svg));
-                    listings.push(listing);
-                }
-                Err(e) => fail(p, fmt::error_chain(&e)),
-            },
-            Ok(PassResult::Instr(r)) => match pass::instr::render(dir, r) {
-                Ok(r) => {
-                    d.summary.instr = Some(r);
-                    let a = Artifact::CallgrindOut;
-                    d.summary.artifacts.insert(a, rel(name, a));
-                }
-                Err(e) => fail(p, e),
-            },
-            Ok(PassResult::Skipped { skipped, reason }) => {
-                d.summary
-                    .notes
-                    .push(format!("{skipped} pass skipped: {reason}"));
-            }
-        }
-    }
-    if !listings.is_empty() {
-        d.files
-            .push((Artifact::ListingTxt, listings.join("\n").into_bytes()));
-    }
-    for (artifact, _) in &d.files {
-        d.summary.artifacts.insert(*artifact, rel(name, *artifact));
-    }
-    d.summary.status = status;
-    d.summary.derive_per_call();
-    d
-}
-
-fn rel(scenario: &str, artifact: Artifact) -> String {
-    format!("{scenario}/{}", artifact.file_name())
-}
-
-/// Draws and writes the differential allocation flamegraphs of `before`
-/// against `after` (by allocations and by bytes), when both succeeded.
-fn compare(
-    out: &Path,
-    summary: &mut Summary,
-    pictures: &mut Pictures,
-    folded: &[(String, String, String)],
-    before: &str,
-    after: &str,
-) -> Result<(), Error> {
-    let ok = |n: &str| summary.scenarios.iter().any(|s| s.name == n && s.ok());
-    let find = |n: &str| folded.iter().find(|(name, ..)| name == n);
-    let (Some(b), Some(a)) = (find(before), find(after)) else {
-        return Ok(());
-    };
-    if !(ok(before) && ok(after)) {
-        return Ok(());
-    }
-    let stem = format!("diff-{before}-vs-{after}");
-    let count = flame::diff_svg(
-        &b.1,
-        &a.1,
-        &format!("allocations: {before} → {after} (blue: gone in {after})"),
-        "allocations",
-    )?;
-    let bytes = flame::diff_svg(
-        &b.2,
-        &a.2,
-        &format!("bytes allocated: {before} → {after} (blue: gone in {after})"),
-        "bytes",
-    )?;
-    let comparison = Comparison {
-        before: before.to_string(),
-        after: after.to_string(),
-        count_svg: format!("{stem}.svg"),
-        bytes_svg: format!("{stem}-bytes.svg"),
-    };
-    atomic::write(&out.join(&comparison.count_svg), count.as_bytes())?;
-    atomic::write(&out.join(&comparison.bytes_svg), bytes.as_bytes())?;
-    pictures.add_comparison(&comparison, count.into_bytes(), bytes.into_bytes());
-    summary.comparisons.push(comparison);
-    Ok(())
-}
-
-/// Opens a file with the desktop's default program (`xdg-open`, or `open`
-/// on macOS); prints a note instead when that fails.
-///
-/// Allocates the command line of the opener.
-pub fn open(path: &Path) {
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
-    };
-    let ok = Command::new(opener)
-        .arg(path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!(
-            "escape-lab: could not open {} with {opener}; open it in a browser",
-            path.display()
-        );
-    }
-}
-
-/// The closing table: scenario, MB/s, items, allocations and bytes per
-/// call, peak live bytes, status.
-///
-/// # Allocation
-///
-/// The returned `String`.
-#[must_use]
-pub fn table(summary: &Summary) -> String {
-    let mut out = format!(
-        "{:<28} {:>9} {:>11} {:>12} {:>14} {:>12} {:>12}  {}\n",
-        "scenario",
-        "MB/s",
-        "items/call",
-        "allocs/call",
-        "B/call",
-        "peak live B",
-        "instr/call",
-        "status"
-    );
-    for s in &summary.scenarios {
-        let mbs = s
-            .per_call
-            .mb_per_s
-            .map_or("-".into(), |v| format!("{v:.1}"));
-        let status = match s.status.error() {
-            None => "ok".to_string(),
-            Some(e) => format!("FAILED: {}", fmt::headline(&e)),
-        };
-        let items = match (&s.items_unit, s.count) {
-            (Some(_), Some(_)) => format!("{:.1}", s.per_call.items),
-            _ => "-".to_string(),
-        };
-        let (allocs, bytes) = s.count.map_or(("-".into(), "-".into()), |c| {
-            (
-                fmt::per_call(c.allocs, c.calls),
-                fmt::per_call(c.bytes, c.calls),
-            )
-        });
-        let peak = s.heap.map_or("-".into(), |h| fmt::group(h.peak_live_bytes));
-        let instr = s
-            .instr
-            .as_ref()
-            .map_or("-".into(), |i| fmt::per_call(i.instructions, i.calls));
-        out.push_str(&format!(
-            "{:<28} {mbs:>9} {items:>11} {allocs:>12} {bytes:>14} {peak:>12} {instr:>12}  {status}\n",
-            s.name
-        ));
-    }
-    out
 }
 
 #[cfg(test)]
