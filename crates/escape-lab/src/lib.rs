@@ -12,11 +12,14 @@
 //! - `heap`: dhat records every allocation's stack: allocation *sites*
 //!   (`file:line: N allocs/call` in your code, the `-gcflags -m` of Rust),
 //!   allocation flamegraphs, `heap.json` for valgrind's DHAT viewer;
-//! - `cpu`: pprof samples the calls: a CPU flamegraph, `cpu.pb.gz` for
-//!   `go tool pprof`, and time per call;
+//! - `cpu`: pprof samples the calls, each sample keeping its own
+//!   instruction: a CPU flamegraph, `cpu.pb.gz` for `go tool pprof`, a
+//!   source listing, and time per call;
+//! - `instr`: valgrind's callgrind counts the instructions of the calls,
+//!   exactly (skipped with a note where valgrind is missing);
 //!
 //! then writes one page (`index.html`) and `summary.json`, and gates the
-//! exact counts against a committed baseline. For unit tests,
+//! exact counts (and the instructions) against a committed baseline. For unit tests,
 //! [`assert_allocs!`] and [`allocs_per_run`] assert allocations exactly.
 //!
 //! # Setup
@@ -80,7 +83,7 @@
 //! |---|---|
 //! | `cargo bench --bench allocs` | every pass of every scenario; prints a table and the page's path, `target/escape-lab/allocs/run-<time>/index.html` |
 //! | `cargo bench --bench allocs -- owned` | only the scenarios whose names contain `owned` (any command takes such filters) |
-//! | `cargo bench --bench allocs -- check` | the gate: exact allocations and bytes per call against `profiles/baseline.json` beside `Cargo.toml`; exit 1 on any increase, naming the scenario and its top allocation site now |
+//! | `cargo bench --bench allocs -- check` | the gate: exact allocations and bytes per call against `profiles/baseline.json` beside `Cargo.toml` (exit 1 on any increase, naming the scenario and its top allocation site now), and instructions per call under valgrind (exit 1 beyond 1% + 16 per call, naming the functions that grew) |
 //! | `cargo bench --bench allocs -- check --bless` | writes the baseline (commit it; review its diff like code) |
 //! | `cargo bench --bench allocs -- check --format markdown` | the same, as a Markdown table for a CI job summary (`json` for scripts) |
 //! | `cargo bench --bench allocs -- diff OLD/summary.json NEW/summary.json` | two runs side by side |
@@ -99,7 +102,10 @@
 //!
 //! - `index.html`: one self-contained page, every flamegraph embedded.
 //! - `<scenario>/cpu.pb.gz`: `go tool pprof -top FILE`, or `-http=:8080`.
-//! - `<scenario>/heap.json`: valgrind's DHAT viewer (`dh_view.html`).
+//! - `<scenario>/heap.json`: valgrind's DHAT viewer (`dh_view.html`);
+//!   `<scenario>/heap.pb.gz`: `go tool pprof -sample_index=alloc_objects -top FILE`.
+//! - `<scenario>/callgrind.out`: `callgrind_annotate FILE`, KCachegrind.
+//! - `<scenario>/listing.txt`: the lines that allocate and that take time.
 //! - `<scenario>/sites.txt`: one line per allocating line of your code.
 //! - `summary.json`: every figure, deterministic counts (schema 2).
 //!
