@@ -155,6 +155,7 @@ pub mod fmt;
 pub mod gate;
 pub mod index;
 mod lab;
+pub mod live;
 pub mod model;
 pub mod pass;
 pub mod pprof;
