@@ -221,6 +221,11 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
             .into())
         }
     };
+    if !args.measure {
+        // From the start, so the workload and the automaton are in the
+        // heap profile's in-use figures.
+        article::serve::start_sampling(args.rate);
+    }
     let (mut scenarios, _) = commands::scenarios(&args.input.choice(), &args.variants, args.chunk)?;
     if args.cases {
         scenarios.extend(article::scenarios::case_scenarios());

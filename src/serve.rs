@@ -51,6 +51,18 @@ impl Default for ServeOptions {
     }
 }
 
+/// Switches this process's allocator to the sampler at `rate`: call it
+/// before loading the workload, so the heap profile's in-use figures
+/// include it. [`serve`] calls it too.
+///
+/// # Allocation
+///
+/// Never allocates.
+pub fn start_sampling(rate: u64) {
+    sampler::set_rate(rate);
+    alloc::set_mode(Mode::Sample);
+}
+
 /// How far each scenario has got, shared with the server's comments.
 struct Progress {
     names: Vec<String>,
@@ -76,8 +88,7 @@ pub fn serve(
     opts: &ServeOptions,
     out: &mut dyn Write,
 ) -> Result<u8, ArticleError> {
-    alloc::set_mode(Mode::Sample);
-    sampler::set_rate(opts.rate);
+    start_sampling(opts.rate);
     let progress = Arc::new(Progress {
         names: scenarios.iter().map(|s| s.name().to_owned()).collect(),
         calls: scenarios.iter().map(|_| AtomicU64::new(0)).collect(),
