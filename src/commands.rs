@@ -226,7 +226,7 @@ pub fn scenarios(
 ///
 /// # Errors
 ///
-/// As [`scenarios`].
+/// As [`scenarios()`].
 ///
 /// # Allocation
 ///
