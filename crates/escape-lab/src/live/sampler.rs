@@ -32,7 +32,7 @@
 //! - **Unsampled allocation**: one thread-local read, compare and write (a
 //!   `const` thread-local `Cell`, no lazy initialisation, no destructor).
 //!   No atomic, no lock.
-//! - **Free**: a multiply and one relaxed load from a 32 KiB filter of
+//! - **Free**: a few shifts and a multiply, and one relaxed load from a 32 KiB filter of
 //!   counters (how many live sampled blocks hash to each bucket); only when
 //!   the bucket is non-zero is the live table probed (bounded probes).
 //! - **Sampled allocation** (about one per `rate` bytes): the stack walk
@@ -990,13 +990,18 @@ fn hash_frames(frames: &[usize]) -> u64 {
     h | 1
 }
 
-/// Fibonacci hashing of a block address: one multiply, whose top bits
-/// spread addresses (strided ones too) evenly. The live table's home slot
-/// is its top 15 bits, the filter's bucket its top 13 (a bucket covers four
-/// home slots).
+/// The hash of a block address: its high bits folded into its low ones,
+/// then Fibonacci hashing (one multiply, the top bits kept). The fold
+/// matters: malloc's blocks of one size sit at a fixed stride in per-thread
+/// arenas whose bases differ by multiples of 64 MiB, and plain Fibonacci
+/// hashing put eight threads' blocks on the same few slots (probe runs of
+/// 20 and more where this gives 3 or 4). The live table's home slot is the
+/// top 15 bits, the filter's bucket the top 13 (a bucket covers four home
+/// slots).
 #[inline(always)]
 fn hash_ptr(ptr: usize) -> u64 {
-    (ptr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    let p = ptr as u64;
+    (p ^ (p >> 21) ^ (p >> 37)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 #[inline(always)]

@@ -274,6 +274,39 @@ fn a_full_live_table_leaves_blocks_out_of_in_use() {
 }
 
 #[test]
+fn strided_blocks_of_many_arenas_spread_over_the_live_table() {
+    // What malloc hands eight threads asking for 1000-byte blocks: a
+    // stride of 1008 bytes in arenas whose bases differ by 64 MiB. Every
+    // fourth block sampled, as at a 4 KiB rate: 4,000 blocks, 12% of the
+    // slots. Plain Fibonacci hashing sent them to a fifth of the homes,
+    // with probe runs past 20; none may fail to find a slot.
+    let t = Tables::boxed(1);
+    let thread = Thread::new(1, 13);
+    for arena in 0..8usize {
+        let base = 0x7f67_5c00_4b30 + arena * (64 << 20);
+        for i in (0..2000usize).step_by(4) {
+            thread.alloc(&t, base + i * 1008, 1000, &[0x99]);
+        }
+    }
+    let stats = t.stats();
+    assert_eq!((stats.live, stats.untracked), (4000, 0), "{stats:?}");
+    let mut run = 0;
+    let mut longest = 0;
+    for slot in &t.live_ptr {
+        run = if slot.load(Ordering::Relaxed) > TOMBSTONE {
+            run + 1
+        } else {
+            0
+        };
+        longest = longest.max(run);
+    }
+    assert!(
+        longest < LIVE_PROBES / 2,
+        "a run of {longest} occupied slots"
+    );
+}
+
+#[test]
 fn rate_zero_samples_nothing_and_rate_one_everything() {
     let t = Tables::boxed(0);
     let thread = Thread::new(0, 3);
