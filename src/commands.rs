@@ -271,7 +271,7 @@ pub fn scenarios(
 ///
 /// # Errors
 ///
-/// As [`scenarios`].
+/// As [`scenarios()`].
 ///
 /// # Allocation
 ///

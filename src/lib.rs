@@ -1,6 +1,7 @@
 //! The article's reproduction on top of the escape-lab library: the
 //! matcher's variants and the article's other escape cases as scenarios,
-//! the workload choice, and the small commands `match` and `list`.
+//! the workload choice, the small commands `match` and `list`, and
+//! `serve` (the scenarios in a loop behind live `/debug/pprof/` endpoints).
 //!
 //! The general library (`escape_lab`) knows nothing of any of this; this
 //! crate is its first user, and `src/main.rs` is the thin binary over it.
@@ -9,5 +10,6 @@
 pub mod commands;
 mod error;
 pub mod scenarios;
+pub mod serve;
 
 pub use error::ArticleError;

@@ -5,10 +5,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use acmatch::Variant;
 use anyhow::Result;
 use article::commands::{self, MatchOptions, ProfileCommand, WorkloadChoice};
+use article::serve::ServeOptions;
 use article::ArticleError;
 use clap::{Args, Parser, Subcommand};
 use escape_lab::cli::{self, CheckArgs, DiffArgs, RunArgs};
@@ -43,6 +45,9 @@ enum Command {
     Check(GateArgs),
     /// Two runs side by side: time with its spread, allocations exact
     Diff(DiffArgs),
+    /// Run scenarios in a loop under the sampling heap profiler and serve
+    /// live /debug/pprof/ endpoints (heap, allocs, CPU profile, flamegraphs)
+    Serve(ServeArgs),
     /// Match a workload with one variant: `start end pattern_id` lines.
     ///
     /// Lines are written call by call. If a call fails (`fixed` when one
@@ -114,6 +119,37 @@ struct GateArgs {
 }
 
 #[derive(Args, Debug)]
+struct ServeArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Variants to run, comma-separated [default: all]
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    variants: Vec<Variant>,
+    /// Bytes per match call; 0 for the whole haystack in one call
+    #[arg(long, default_value_t = acmatch::DEFAULT_CHUNK, value_name = "BYTES")]
+    chunk: usize,
+    /// Also run the article's other escape cases
+    #[arg(long)]
+    cases: bool,
+    /// Address to listen on: loopback unless you name another; port 0 picks
+    /// a free port (the URL printed has the real one)
+    #[arg(long, default_value = "127.0.0.1:8787", value_name = "HOST:PORT")]
+    addr: String,
+    /// Average bytes allocated between heap samples (Go's MemProfileRate);
+    /// 1 samples every allocation, 0 none
+    #[arg(long, default_value_t = escape_lab::live::sampler::DEFAULT_RATE, value_name = "BYTES")]
+    rate: u64,
+    /// Stop after this many seconds [default: run until Ctrl-C]; with
+    /// --measure, seconds per scenario [default: 10]
+    #[arg(long, value_name = "SECONDS")]
+    duration: Option<f64>,
+    /// Serve nothing: time each scenario with and without the sampler
+    /// (interleaved) and compare its estimates with exact counts
+    #[arg(long)]
+    measure: bool,
+}
+
+#[derive(Args, Debug)]
 struct MatchArgs {
     #[command(flatten)]
     input: InputArgs,
@@ -160,6 +196,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(cli::check(&scenarios, info, &opts, check.format).map_err(ArticleError::from)?)
         }
         Some(Command::Diff(args)) => Ok(cli::diff(&args).map_err(ArticleError::from)?),
+        Some(Command::Serve(args)) => serve(&args),
         Some(Command::Match(args)) => {
             let opts = MatchOptions {
                 input: args.input.choice(),
@@ -192,4 +229,39 @@ fn profile(args: &ProfileArgs) -> Result<ExitCode> {
     };
     let (scenarios, info, opts) = commands::profile_plan(&cmd)?;
     Ok(cli::profile(&scenarios, info, &opts, args.run.open).map_err(ArticleError::from)?)
+}
+
+fn serve(args: &ServeArgs) -> Result<ExitCode> {
+    let duration = match args.duration {
+        None => None,
+        Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
+        Some(s) => {
+            return Err(ArticleError::Usage(format!(
+                "--duration {s}: give a number of seconds above 0"
+            ))
+            .into())
+        }
+    };
+    if !args.measure {
+        // From the start, so the workload and the automaton are in the
+        // heap profile's in-use figures.
+        article::serve::start_sampling(args.rate);
+    }
+    let (mut scenarios, _) = commands::scenarios(&args.input.choice(), &args.variants, args.chunk)?;
+    if args.cases {
+        scenarios.extend(article::scenarios::case_scenarios());
+    }
+    if args.measure {
+        let duration = duration.unwrap_or(Duration::from_secs(10));
+        let rows = article::serve::measure(&scenarios, args.rate, duration)?;
+        article::serve::print_measured(&rows, args.rate, duration, &mut std::io::stdout().lock())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let opts = ServeOptions {
+        addr: args.addr.clone(),
+        rate: args.rate,
+        duration,
+    };
+    let code = article::serve::serve(scenarios, &opts, &mut std::io::stdout())?;
+    Ok(ExitCode::from(code))
 }

@@ -1,4 +1,4 @@
-//! The global allocator: one binary, three allocators, chosen per
+//! The global allocator: one binary, four allocators, chosen per
 //! process.
 //!
 //! Every pass runs in its own child process, and each pass wants a different
@@ -8,10 +8,16 @@
 //! to the allocator of the process's [`Mode`], set once when the child
 //! starts.
 //!
-//! Switching is safe at any moment because all three hand out memory from
-//! [`System`]: `countalloc` only counts on the side, and dhat's allocator
+//! A fourth mode, [`Mode::Sample`], is the live heap sampler
+//! ([`crate::live::sampler`], Go's `MemProfileRate` scheme) over `System`:
+//! what `escape-lab serve` runs its scenarios under.
+//!
+//! Switching is safe at any moment because all four hand out memory from
+//! [`System`]: `countalloc` only counts on the side, dhat's allocator
 //! forwards to `System` and ignores frees and reallocations of blocks it did
-//! not see allocated. The cost in the system mode is two relaxed atomic
+//! not see allocated, and the sampler forgets only blocks it sampled. (A
+//! sampled block freed after the process left [`Mode::Sample`] stays
+//! counted as in use.) The cost in the system mode is two relaxed atomic
 //! loads per allocation; dhat's global lock is never taken outside the
 //! `heap` pass (DESIGN.md, "Known traps").
 //!
@@ -31,6 +37,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
+use crate::live::sampler;
+
 /// Which allocator a process uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -40,6 +48,9 @@ pub enum Mode {
     Count,
     /// dhat's heap profiler (the `heap` pass).
     Dhat,
+    /// System plus the live heap sampler ([`crate::live::sampler`]):
+    /// `escape-lab serve`.
+    Sample,
 }
 
 static MODE: AtomicU8 = AtomicU8::new(0);
@@ -97,6 +108,7 @@ pub fn set_mode(mode: Mode) {
         Mode::System => 0,
         Mode::Count => 1,
         Mode::Dhat => 2,
+        Mode::Sample => 3,
     };
     MODE.store(m, Ordering::SeqCst);
 }
@@ -111,6 +123,7 @@ pub fn mode() -> Mode {
     match MODE.load(Ordering::Relaxed) {
         1 => Mode::Count,
         2 => Mode::Dhat,
+        3 => Mode::Sample,
         _ => Mode::System,
     }
 }
@@ -123,10 +136,10 @@ pub fn mode() -> Mode {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SwitchAlloc;
 
-// SAFETY: every method forwards its arguments unchanged to one of three
+// SAFETY: every method forwards its arguments unchanged to one of four
 // allocators that all allocate from `System`, so a block may be freed or
 // reallocated by any of them whatever allocated it (dhat ignores blocks it
-// did not record).
+// did not record, the sampler blocks it did not sample).
 unsafe impl GlobalAlloc for SwitchAlloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -139,6 +152,11 @@ unsafe impl GlobalAlloc for SwitchAlloc {
                 }
                 0 => System.alloc(layout),
                 1 => countalloc::CountingAlloc.alloc(layout),
+                3 => {
+                    let p = System.alloc(layout);
+                    sampler::after_alloc(p, layout.size());
+                    p
+                }
                 _ => dhat::Alloc.alloc(layout),
             }
         }
@@ -155,6 +173,11 @@ unsafe impl GlobalAlloc for SwitchAlloc {
                 }
                 0 => System.alloc_zeroed(layout),
                 1 => countalloc::CountingAlloc.alloc_zeroed(layout),
+                3 => {
+                    let p = System.alloc_zeroed(layout);
+                    sampler::after_alloc(p, layout.size());
+                    p
+                }
                 _ => dhat::Alloc.alloc_zeroed(layout),
             }
         }
@@ -168,6 +191,10 @@ unsafe impl GlobalAlloc for SwitchAlloc {
                 0 if counting_in_system_mode() => countalloc::CountingAlloc.dealloc(ptr, layout),
                 0 => System.dealloc(ptr, layout),
                 1 => countalloc::CountingAlloc.dealloc(ptr, layout),
+                3 => {
+                    sampler::before_free(ptr, layout.size());
+                    System.dealloc(ptr, layout);
+                }
                 _ => dhat::Alloc.dealloc(ptr, layout),
             }
         }
@@ -184,6 +211,7 @@ unsafe impl GlobalAlloc for SwitchAlloc {
                 }
                 0 => System.realloc(ptr, layout, new_size),
                 1 => countalloc::CountingAlloc.realloc(ptr, layout, new_size),
+                3 => sampler::realloc_sampled(&System, ptr, layout, new_size),
                 _ => dhat::Alloc.realloc(ptr, layout, new_size),
             }
         }

@@ -129,10 +129,7 @@ impl Supervisor {
                 ))
             }
         };
-        let status = match self.wait(&mut child, p) {
-            Ok(status) => status,
-            Err(failure) => return Err(failure),
-        };
+        let status = self.wait(&mut child, p)?;
         let shown = self
             .display_root
             .join(name)

@@ -60,6 +60,9 @@ pub enum Error {
     /// A profile could not be taken, read or encoded.
     #[error(transparent)]
     Profile(#[from] crate::pprof::Error),
+    /// The live endpoints could not start.
+    #[error(transparent)]
+    Live(#[from] crate::live::LiveError),
 }
 
 impl Error {

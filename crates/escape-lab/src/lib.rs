@@ -139,6 +139,38 @@
 //! changed scenarios first. Counts can change with the standard library:
 //! the baseline records its rustc and `check` warns when it differs.
 //!
+//! # Live profiling
+//!
+//! For a program that runs (a service, a long job), [`live`] gives Go's
+//! `net/http/pprof` workflow on any global allocator: a sampling heap
+//! profiler safe to leave on, and the `/debug/pprof/` endpoints on a
+//! thread of their own.
+//!
+//! ```no_run
+//! // Samples one allocation per 512 KiB on average (Go's MemProfileRate),
+//! // over the system allocator (or `SamplingAlloc::new(your_allocator)`).
+//! #[global_allocator]
+//! static ALLOC: escape_lab::live::SamplingAlloc = escape_lab::live::SamplingAlloc::system();
+//!
+//! fn main() -> Result<(), escape_lab::live::LiveError> {
+//!     // Loopback only; the handle stops the server when dropped.
+//!     let pprof = escape_lab::live::serve("127.0.0.1:6060")?;
+//!     println!("profiles at {}", pprof.url());
+//!     // ... the program's work
+//!     Ok(())
+//! }
+//! ```
+//!
+//! then `go tool pprof -sample_index=alloc_space -top
+//! http://127.0.0.1:6060/debug/pprof/allocs` (or `/heap` for what is in
+//! use, `/profile?seconds=30` for CPU), or open `/debug/pprof/` in a
+//! browser for flamegraphs. The estimates are unbiased (each sample scaled
+//! as Go's `scaleHeapSample` does); the sampler never allocates, takes no
+//! lock and no atomic on the unsampled path, and lives in fixed tables (see
+//! [`live::sampler`] for the costs and the bounds). [`Alloc`] has the same
+//! sampler as a mode ([`alloc::Mode::Sample`]). The endpoints have no
+//! authentication: keep them on loopback (see [`live`]).
+//!
 //! # How it works
 //!
 //! [`Lab::main`] is called in every process: in the parent it parses the
@@ -162,6 +194,7 @@ pub mod gate;
 pub mod index;
 pub mod input;
 mod lab;
+pub mod live;
 pub mod model;
 pub mod pass;
 pub mod pprof;

@@ -46,7 +46,7 @@ pub enum FlameError {
     },
 }
 
-/// Draws a CPU flamegraph from folded stacks (see [`fold_report`]): inferno's
+/// Draws a CPU flamegraph from folded stacks (see [`crate::pprof::fold`]): inferno's
 /// "hot" palette, colours chosen by a hash of each frame's name, widths
 /// counted in `samples`.
 ///

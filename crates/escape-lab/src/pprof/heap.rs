@@ -383,7 +383,7 @@ fn group_frames<'a>(fs: &'a [usize], ftbl: &'a [FtblEntry]) -> Vec<Vec<usize>> {
 /// Removes, from the leaf side, frames whose function starts with one of
 /// `prefixes`: within the leaf location innermost first, then whole
 /// locations that become empty.
-fn trim_allocator_frames(stack: &mut Vec<(u64, Vec<Frame>)>, prefixes: &[&str]) {
+pub(crate) fn trim_allocator_frames(stack: &mut Vec<(u64, Vec<Frame>)>, prefixes: &[&str]) {
     if prefixes.is_empty() {
         return;
     }

@@ -1,0 +1,853 @@
+//! The `/debug/pprof/` endpoints of a running process, on their own
+//! thread, over `tiny_http`.
+//!
+//! | path | what |
+//! |---|---|
+//! | `/debug/pprof/` | an index page: links, the sampler's figures, `go tool pprof` commands, and flamegraphs of the heap in use, of the allocations and of a short CPU sample |
+//! | `/debug/pprof/heap` | the sampled heap profile (gzipped `profile.proto`), Go's four sample types, default `inuse_space`; `?seconds=N` for a delta over the next N seconds |
+//! | `/debug/pprof/allocs` | the same profile with default `alloc_space` (as Go's) |
+//! | `/debug/pprof/profile?seconds=N` | a CPU profile of the next N seconds (default 30, as Go's), pprof-rs sampling every thread; one at a time |
+//! | `/debug/pprof/flame/heap`, `/flame/allocs` | inferno flamegraphs (SVG) of the heap profile; `?sample_index=alloc_objects` and so on |
+//! | `/debug/pprof/flame/profile?seconds=N` | an inferno flamegraph of a CPU profile (default 2 s) |
+//! | `/debug/pprof/cmdline` | the command line, arguments separated by NUL bytes (Go's) |
+//!
+//! Bad requests get a plain-text answer saying what was wrong: 404 for an
+//! unknown path, 405 for a method other than GET or HEAD, 400 for a bad
+//! `seconds` (not a whole number from 1 to the maximum, 300 by default) or
+//! `sample_index`, 409 when a CPU profile is already being taken (with
+//! `Retry-After`), 503 when too many requests are in progress or the
+//! server is stopping. A client that goes away before its answer is written
+//! costs the server nothing but the work already done.
+//!
+//! Each request is answered on a thread of its own (at most
+//! [`MAX_IN_FLIGHT`] at once), so a 30-second CPU profile does not hold up
+//! the heap. Dropping the [`Handle`] wakes every waiting request (they
+//! answer 503), stops accepting, and joins the threads.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::report::{self, HeapProfileOptions, SAMPLE_TYPES};
+use super::sampler;
+use super::LiveError;
+use crate::pprof::encode::{self, Profile};
+use crate::pprof::{cpu, fold, mapping, symbolize::Symbolizer};
+
+/// Where [`Server`] listens unless told otherwise: loopback only, Go's
+/// customary pprof port.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:6060";
+
+/// The longest `seconds` accepted unless [`Server::max_seconds`] says
+/// otherwise.
+pub const DEFAULT_MAX_SECONDS: u64 = 300;
+
+/// `seconds` of `/debug/pprof/profile` when not given (Go's default).
+pub const DEFAULT_CPU_SECONDS: u64 = 30;
+
+/// `seconds` of `/debug/pprof/flame/profile` (the index page's CPU graph)
+/// when not given.
+pub const DEFAULT_FLAME_SECONDS: u64 = 2;
+
+/// CPU sampling frequency unless [`Server::cpu_hz`] says otherwise: Go's.
+pub const DEFAULT_CPU_HZ: i32 = 100;
+
+/// Requests answered at once; more get 503.
+pub const MAX_IN_FLIGHT: usize = 16;
+
+type CommentFn = dyn Fn() -> Vec<String> + Send + Sync;
+
+/// Builds and starts the endpoint server.
+///
+/// ```no_run
+/// # fn main() -> Result<(), escape_lab::live::LiveError> {
+/// let handle = escape_lab::live::Server::new()
+///     .addr("127.0.0.1:6060")
+///     .comments(|| vec!["requests served: 42".to_string()])
+///     .start()?;
+/// println!("profiles at {}", handle.url());
+/// // ... the program runs; dropping `handle` stops the server.
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Server {
+    addr: String,
+    max_seconds: u64,
+    cpu_hz: i32,
+    comments: Option<Arc<CommentFn>>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("addr", &self.addr)
+            .field("max_seconds", &self.max_seconds)
+            .field("cpu_hz", &self.cpu_hz)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server::new()
+    }
+}
+
+impl Server {
+    /// A server on [`DEFAULT_ADDR`], `seconds` up to
+    /// [`DEFAULT_MAX_SECONDS`], CPU sampling at [`DEFAULT_CPU_HZ`].
+    ///
+    /// # Allocation
+    ///
+    /// The address string.
+    #[must_use]
+    pub fn new() -> Server {
+        Server {
+            addr: DEFAULT_ADDR.to_owned(),
+            max_seconds: DEFAULT_MAX_SECONDS,
+            cpu_hz: DEFAULT_CPU_HZ,
+            comments: None,
+        }
+    }
+
+    /// The address to listen on: `host:port` (`127.0.0.1:8787`,
+    /// `localhost:0` for a free port, `[::1]:8787`), or `:port` for
+    /// loopback (unlike Go's `:port`, which is every interface). Another
+    /// machine can reach the endpoints only if you name an address it can
+    /// reach (`0.0.0.0:8787`); see the warning in [`super`].
+    ///
+    /// # Allocation
+    ///
+    /// The address string.
+    #[must_use]
+    pub fn addr(mut self, addr: impl Into<String>) -> Server {
+        self.addr = addr.into();
+        self
+    }
+
+    /// The longest `seconds` a request may ask for (at least 1).
+    ///
+    /// # Allocation
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn max_seconds(mut self, seconds: u64) -> Server {
+        self.max_seconds = seconds.max(1);
+        self
+    }
+
+    /// The CPU sampling frequency, clamped to
+    /// `1..=`[`cpu::MAX_FREQUENCY_HZ`].
+    ///
+    /// # Allocation
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn cpu_hz(mut self, hz: i32) -> Server {
+        self.cpu_hz = hz.clamp(1, cpu::MAX_FREQUENCY_HZ);
+        self
+    }
+
+    /// Lines added to every profile's comments (`go tool pprof -comments`)
+    /// and to the index page, computed per request: what the program has
+    /// done so far, say, so per-call figures can be derived.
+    ///
+    /// # Allocation
+    ///
+    /// The boxed closure.
+    #[must_use]
+    pub fn comments(mut self, f: impl Fn() -> Vec<String> + Send + Sync + 'static) -> Server {
+        self.comments = Some(Arc::new(f));
+        self
+    }
+
+    /// Binds the address and starts answering on a thread of its own.
+    ///
+    /// # Allocation
+    ///
+    /// The server's state, tiny_http's listener, its accept thread and its
+    /// small pool of connection threads, and this server's thread.
+    ///
+    /// # Errors
+    ///
+    /// [`LiveError::Address`] for an address that does not parse or
+    /// resolve, [`LiveError::Bind`] when it cannot be bound (in use, not
+    /// this machine's), [`LiveError::Thread`] when the thread cannot start.
+    pub fn start(self) -> Result<Handle, LiveError> {
+        let addrs = resolve(&self.addr)?;
+        let server = tiny_http::Server::http(&addrs[..]).map_err(|source| LiveError::Bind {
+            addr: self.addr.clone(),
+            source,
+        })?;
+        let local = match server.server_addr() {
+            tiny_http::ListenAddr::IP(a) => a,
+            #[cfg(unix)]
+            tiny_http::ListenAddr::Unix(_) => addrs[0],
+        };
+        let shared = Arc::new(Shared {
+            server,
+            addr: local,
+            config: self,
+            stopping: Mutex::new(false),
+            wake: Condvar::new(),
+            cpu_busy: AtomicBool::new(false),
+            symbolizer: Mutex::new(Symbolizer::new()),
+            started: Instant::now(),
+        });
+        let s = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("escape-lab-pprof".to_owned())
+            .spawn(move || accept_loop(&s))
+            .map_err(LiveError::Thread)?;
+        Ok(Handle {
+            shared,
+            thread: Some(thread),
+        })
+    }
+}
+
+/// Starts the endpoints on `addr` with the default settings:
+/// `Server::new().addr(addr).start()`.
+///
+/// # Allocation
+///
+/// As [`Server::start`].
+///
+/// # Errors
+///
+/// As [`Server::start`].
+pub fn serve(addr: &str) -> Result<Handle, LiveError> {
+    Server::new().addr(addr).start()
+}
+
+/// The running server. Dropping it (or [`Handle::stop`]) stops it: waiting
+/// requests answer 503, the listener closes, the threads are joined.
+pub struct Handle {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("addr", &self.shared.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    /// The address bound (with the real port when `:0` was asked for).
+    ///
+    /// # Allocation
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.shared.addr
+    }
+
+    /// The index page's URL, `http://127.0.0.1:8787/debug/pprof/`.
+    ///
+    /// # Allocation
+    ///
+    /// The string.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}/debug/pprof/", self.shared.addr)
+    }
+
+    /// Stops the server and waits for its threads (what dropping does).
+    ///
+    /// # Allocation
+    ///
+    /// Never allocates.
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        *self
+            .shared
+            .stopping
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = true;
+        self.shared.wake.notify_all();
+        self.shared.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Shared {
+    server: tiny_http::Server,
+    addr: SocketAddr,
+    config: Server,
+    stopping: Mutex<bool>,
+    wake: Condvar,
+    cpu_busy: AtomicBool,
+    symbolizer: Mutex<Symbolizer>,
+    started: Instant,
+}
+
+impl Shared {
+    fn stopping(&self) -> bool {
+        *self.stopping.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits `d`, or less if the server stops; true if the whole time passed.
+    fn wait(&self, d: Duration) -> bool {
+        let guard = self.stopping.lock().unwrap_or_else(PoisonError::into_inner);
+        let (guard, _) = self
+            .wake
+            .wait_timeout_while(guard, d, |stopping| !*stopping)
+            .unwrap_or_else(PoisonError::into_inner);
+        !*guard
+    }
+
+    fn comments(&self) -> Vec<String> {
+        self.config
+            .comments
+            .as_ref()
+            .map(|f| f())
+            .unwrap_or_default()
+    }
+}
+
+/// `host:port` or `:port` → socket addresses, `:port` meaning loopback.
+fn resolve(addr: &str) -> Result<Vec<SocketAddr>, LiveError> {
+    let bad = |problem: String| LiveError::Address {
+        addr: addr.to_owned(),
+        problem,
+    };
+    let full = match addr.strip_prefix(':') {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => addr.to_owned(),
+    };
+    let addrs: Vec<SocketAddr> = full
+        .to_socket_addrs()
+        .map_err(|e| bad(format!("{e} (expected host:port, e.g. 127.0.0.1:6060)")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(bad("it resolves to no address".to_owned()));
+    }
+    Ok(addrs)
+}
+
+fn accept_loop(shared: &Arc<Shared>) {
+    let mut in_flight: Vec<JoinHandle<()>> = Vec::new();
+    // `recv` fails once the server is unblocked (stopping) or the listener
+    // broke; either way nothing more will come.
+    while let Ok(request) = shared.server.recv() {
+        if shared.stopping() {
+            respond(request, Reply::text(503, "the profile server is stopping"));
+            break;
+        }
+        in_flight.retain(|h| !h.is_finished());
+        if in_flight.len() >= MAX_IN_FLIGHT {
+            respond(
+                request,
+                Reply::text(
+                    503,
+                    &format!("{MAX_IN_FLIGHT} requests are in progress; try again later"),
+                )
+                .header("Retry-After", "1"),
+            );
+            continue;
+        }
+        let s = Arc::clone(shared);
+        let spawned = std::thread::Builder::new()
+            .name("escape-lab-pprof-request".to_owned())
+            .spawn(move || {
+                let reply = route(&s, request.method(), request.url(), host(&request));
+                respond(request, reply);
+            });
+        // A failed spawn drops the request: the client sees the connection
+        // close.
+        if let Ok(h) = spawned {
+            in_flight.push(h);
+        }
+    }
+    for h in in_flight {
+        let _ = h.join();
+    }
+}
+
+/// The `Host` the client used, for the commands on the index page.
+fn host(request: &tiny_http::Request) -> Option<String> {
+    request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Host"))
+        .map(|h| h.value.as_str().to_owned())
+}
+
+/// Writes the reply, with `Connection: close`; a client that has gone
+/// away is not an error.
+///
+/// The response is written here rather than by `Request::respond` because
+/// tiny_http keeps connections alive unless the *request* says otherwise
+/// (it drops a `Connection` header from responses): a kept-alive
+/// connection outlives the server, and a client that reused it after
+/// [`Handle`] was dropped would wait forever. Closing after every answer
+/// costs a connection per request, which a profiling endpoint can afford.
+fn respond(request: tiny_http::Request, reply: Reply) {
+    let head_only = *request.method() == tiny_http::Method::Head;
+    let mut out = request.into_writer();
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n",
+        reply.status,
+        tiny_http::StatusCode(reply.status).default_reason_phrase(),
+        reply.content_type,
+        reply.body.len()
+    );
+    for (name, value) in &reply.headers {
+        // Values are this module's own; never let one end the header.
+        let value = value.replace(['\r', '\n'], " ");
+        let _ = write!(head, "{name}: {value}\r\n");
+    }
+    head.push_str("\r\n");
+    let _ = out.write_all(head.as_bytes());
+    if !head_only {
+        let _ = out.write_all(&reply.body);
+    }
+    let _ = out.flush();
+}
+
+/// One answer.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(status: u16, message: &str) -> Reply {
+        Reply {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            headers: Vec::new(),
+            body: format!("{message}\n").into_bytes(),
+        }
+    }
+
+    fn profile(name: &str, gz: Vec<u8>) -> Reply {
+        Reply {
+            status: 200,
+            content_type: "application/octet-stream",
+            headers: vec![(
+                "Content-Disposition",
+                format!("attachment; filename=\"{name}\""),
+            )],
+            body: gz,
+        }
+    }
+
+    fn svg(svg: String) -> Reply {
+        Reply {
+            status: 200,
+            content_type: "image/svg+xml",
+            headers: Vec::new(),
+            body: svg.into_bytes(),
+        }
+    }
+
+    fn header(mut self, name: &'static str, value: &str) -> Reply {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+}
+
+fn route(shared: &Shared, method: &tiny_http::Method, url: &str, host: Option<String>) -> Reply {
+    use tiny_http::Method;
+    if !matches!(method, Method::Get | Method::Head) {
+        return Reply::text(405, &format!("method {method} not allowed: use GET"))
+            .header("Allow", "GET, HEAD");
+    }
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let query = match parse_query(query) {
+        Ok(q) => q,
+        Err(e) => return Reply::text(400, &e),
+    };
+    let result = match path {
+        "/" | "/debug/pprof" => Ok(Reply::text(302, "see /debug/pprof/")
+            .header("Location", "/debug/pprof/")),
+        "/debug/pprof/" => Ok(index(shared, host)),
+        "/debug/pprof/heap" => heap_endpoint(shared, &query, "heap", "inuse_space"),
+        "/debug/pprof/allocs" => heap_endpoint(shared, &query, "allocs", "alloc_space"),
+        "/debug/pprof/profile" => cpu_endpoint(shared, &query),
+        "/debug/pprof/flame/heap" => heap_flame(shared, &query, "inuse_space"),
+        "/debug/pprof/flame/allocs" => heap_flame(shared, &query, "alloc_space"),
+        "/debug/pprof/flame/profile" => cpu_flame(shared, &query),
+        "/debug/pprof/cmdline" => Ok(Reply::text(
+            200,
+            &std::env::args().collect::<Vec<_>>().join("\0"),
+        )),
+        other => Err(Reply::text(
+            404,
+            &format!(
+                "no profile at {other}: see /debug/pprof/ (heap, allocs, profile, flame/..., cmdline)"
+            ),
+        )),
+    };
+    result.unwrap_or_else(|e| e)
+}
+
+/// `key=value` pairs, `+` and `%XX` decoded; a key given twice keeps the
+/// last.
+fn parse_query(query: &str) -> Result<HashMap<String, String>, String> {
+    let mut out = HashMap::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        out.insert(percent_decode(k)?, percent_decode(v)?);
+    }
+    Ok(out)
+}
+
+fn percent_decode(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| format!("bad percent-encoding in the query: {s:?}"))?;
+                out.push(hex);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| format!("the query is not UTF-8: {s:?}"))
+}
+
+/// `seconds` from the query: `default` when absent, else a whole number
+/// from 1 to the maximum.
+fn seconds(
+    shared: &Shared,
+    query: &HashMap<String, String>,
+    default: Option<u64>,
+) -> Result<Option<u64>, Reply> {
+    let max = shared.config.max_seconds;
+    match query.get("seconds") {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(Reply::text(
+                400,
+                &format!("bad seconds={v:?}: give a whole number of seconds from 1 to {max}"),
+            )),
+        },
+    }
+}
+
+fn heap_endpoint(
+    shared: &Shared,
+    query: &HashMap<String, String>,
+    name: &str,
+    default_type: &str,
+) -> Result<Reply, Reply> {
+    if let Some(d) = query.get("debug").filter(|d| d.as_str() != "0") {
+        return Err(Reply::text(
+            400,
+            &format!(
+                "debug={d} (text output) is not served: fetch the protobuf and use go tool pprof -top"
+            ),
+        ));
+    }
+    let delta = seconds(shared, query, None)?;
+    let profile = heap(shared, delta, default_type)?;
+    let gz = encode::to_gzip(&profile).map_err(|e| internal(&e))?;
+    Ok(Reply::profile(name, gz))
+}
+
+/// The heap profile now, or over the next `delta` seconds.
+fn heap(shared: &Shared, delta: Option<u64>, default_type: &str) -> Result<Profile, Reply> {
+    let before = delta.map(|_| sampler::snapshot());
+    if let Some(d) = delta {
+        if !shared.wait(Duration::from_secs(d)) {
+            return Err(Reply::text(503, "the profile server is stopping"));
+        }
+    }
+    let mut snap = sampler::snapshot();
+    // At the same moment as the snapshot, so counts in them (calls made so
+    // far) match its totals.
+    let comments = shared.comments();
+    if let Some(b) = &before {
+        snap = snap.since(b);
+    }
+    let mappings = mapping::current_process().unwrap_or_default();
+    let comments: Vec<&str> = comments.iter().map(String::as_str).collect();
+    let mut symbolizer = shared
+        .symbolizer
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    Ok(report::heap_profile(
+        &snap,
+        &mut symbolizer,
+        &HeapProfileOptions {
+            default_sample_type: default_type,
+            mappings: &mappings,
+            delta: delta.map(Duration::from_secs),
+            comments: &comments,
+            ..HeapProfileOptions::default()
+        },
+    ))
+}
+
+fn cpu_endpoint(shared: &Shared, query: &HashMap<String, String>) -> Result<Reply, Reply> {
+    let secs = seconds(shared, query, Some(DEFAULT_CPU_SECONDS))?.unwrap_or(DEFAULT_CPU_SECONDS);
+    let profile = cpu_profile(shared, secs)?;
+    let gz = encode::to_gzip(&profile).map_err(|e| internal(&e))?;
+    Ok(Reply::profile("profile", gz))
+}
+
+/// Clears the busy flag when the CPU profile ends, however it ends.
+struct Busy<'a>(&'a AtomicBool);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+fn cpu_profile(shared: &Shared, secs: u64) -> Result<Profile, Reply> {
+    let busy = || {
+        Reply::text(
+            409,
+            "a CPU profile is already being taken (one at a time); try again when it is done",
+        )
+        .header("Retry-After", "5")
+    };
+    if shared.cpu_busy.swap(true, Ordering::SeqCst) {
+        return Err(busy());
+    }
+    let _busy = Busy(&shared.cpu_busy);
+    // pprof-rs allows one profiler per process: another part of the
+    // program may hold it.
+    let profiler = cpu::CpuProfiler::start(shared.config.cpu_hz)
+        .map_err(|e| busy().header("X-Escape-Lab-Error", &crate::fmt::error_chain(&e)))?;
+    if !shared.wait(Duration::from_secs(secs)) {
+        return Err(Reply::text(503, "the profile server is stopping"));
+    }
+    let samples = profiler.stop().map_err(|e| internal(&e))?;
+    let mappings = mapping::current_process().unwrap_or_default();
+    let mut comments = vec![format!(
+        "escape-lab live CPU profile: {secs} s of every thread at {} Hz (pprof-rs)",
+        samples.frequency_hz
+    )];
+    comments.extend(shared.comments());
+    let comments: Vec<&str> = comments.iter().map(String::as_str).collect();
+    let mut symbolizer = shared
+        .symbolizer
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    Ok(encode::cpu_profile(
+        &samples,
+        &mut symbolizer,
+        &encode::CpuProfileOptions {
+            mappings: &mappings,
+            comments: &comments,
+            ..encode::CpuProfileOptions::default()
+        },
+    ))
+}
+
+fn heap_flame(
+    shared: &Shared,
+    query: &HashMap<String, String>,
+    default_type: &str,
+) -> Result<Reply, Reply> {
+    let wanted = query
+        .get("sample_index")
+        .map_or(default_type, String::as_str);
+    let Some(index) = SAMPLE_TYPES.iter().position(|(t, _)| *t == wanted) else {
+        let names: Vec<&str> = SAMPLE_TYPES.iter().map(|(t, _)| *t).collect();
+        return Err(Reply::text(
+            400,
+            &format!("bad sample_index={wanted:?}: one of {}", names.join(", ")),
+        ));
+    };
+    let delta = seconds(shared, query, None)?;
+    let profile = heap(shared, delta, default_type)?;
+    let folded =
+        fold::fold(&profile, index, &fold::FoldOptions::default()).map_err(|e| internal(&e))?;
+    let (what, unit) = match wanted {
+        "alloc_objects" => ("allocations (estimated)", "allocations"),
+        "alloc_space" => ("bytes allocated (estimated)", "bytes"),
+        "inuse_objects" => ("live objects (estimated)", "objects"),
+        _ => ("live bytes (estimated)", "bytes"),
+    };
+    let title = match delta {
+        Some(s) => format!("{what} over {s} s, sampled"),
+        None => format!("{what}, sampled"),
+    };
+    // In a delta profile in-use can fall: those stacks have negative values
+    // and are left out of the graph.
+    let svg = crate::flame::alloc_svg(&folded, &title, unit).map_err(|e| internal(&e))?;
+    Ok(Reply::svg(svg))
+}
+
+fn cpu_flame(shared: &Shared, query: &HashMap<String, String>) -> Result<Reply, Reply> {
+    let secs =
+        seconds(shared, query, Some(DEFAULT_FLAME_SECONDS))?.unwrap_or(DEFAULT_FLAME_SECONDS);
+    let profile = cpu_profile(shared, secs)?;
+    let folded =
+        fold::fold(&profile, 0, &fold::FoldOptions::default()).map_err(|e| internal(&e))?;
+    let svg = crate::flame::cpu_svg(&folded, &format!("CPU, {secs} s of every thread"))
+        .map_err(|e| internal(&e))?;
+    Ok(Reply::svg(svg))
+}
+
+fn internal(e: &dyn std::error::Error) -> Reply {
+    Reply::text(500, &crate::fmt::error_chain(e))
+}
+
+/// The index page.
+fn index(shared: &Shared, host: Option<String>) -> Reply {
+    use crate::fmt::{group, html};
+    let host = host.unwrap_or_else(|| shared.addr.to_string());
+    let base = format!("http://{host}/debug/pprof");
+    let st = sampler::stats();
+    let rate = sampler::rate();
+    let max = shared.config.max_seconds;
+    let mut p = String::new();
+    p.push_str(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>/debug/pprof/</title>\n\
+         <style>body{font-family:sans-serif;max-width:1240px;margin:1em auto;padding:0 1em}\
+         table{border-collapse:collapse}td,th{padding:3px 10px;text-align:left;vertical-align:top}\
+         tr:nth-child(even){background:#f4f4f4}pre{background:#f4f4f4;padding:8px;overflow-x:auto}\
+         object{width:100%;border:1px solid #ddd}.warn{color:#a00}</style></head><body>\n",
+    );
+    let _ = writeln!(
+        p,
+        "<h1>/debug/pprof/</h1>\n<p>Live profiles of process {} ({}), up {:.0} s.</p>",
+        std::process::id(),
+        html(&std::env::args().collect::<Vec<_>>().join(" ")),
+        shared.started.elapsed().as_secs_f64()
+    );
+    p.push_str("<table><tr><th>profile</th><th>what</th></tr>\n");
+    let rows: [(&str, &str); 6] = [
+        ("allocs", "A sampling of all allocations since sampling started (default sample type alloc_space). <code>?seconds=N</code>: only the next N seconds."),
+        ("heap", "A sampling of the memory in use now (default sample type inuse_space). <code>?seconds=N</code>: a delta over the next N seconds."),
+        ("profile?seconds=30", "CPU profile of every thread for N seconds (one at a time)."),
+        ("flame/heap", "Flamegraph of the heap in use (<code>?sample_index=inuse_objects</code>, <code>alloc_space</code>, ...)."),
+        ("flame/allocs", "Flamegraph of the bytes allocated."),
+        ("cmdline", "The command line, arguments separated by NUL bytes."),
+    ];
+    for (path, what) in rows {
+        let _ = writeln!(
+            p,
+            "<tr><td><a href=\"{path}\">{}</a></td><td>{what}</td></tr>",
+            html(path)
+        );
+    }
+    p.push_str("</table>\n<h2>With go tool pprof</h2>\n<pre>");
+    for cmd in [
+        format!("go tool pprof -sample_index=alloc_space -top {base}/allocs"),
+        format!("go tool pprof -top {base}/heap"),
+        format!("go tool pprof -top {base}/profile?seconds=10"),
+        format!("go tool pprof -http=localhost:8080 {base}/allocs"),
+    ] {
+        let _ = writeln!(p, "{}", html(&cmd));
+    }
+    p.push_str("</pre>\n<h2>Sampler</h2>\n<p>");
+    if rate == 0 {
+        p.push_str("Heap sampling is <b>off</b> (rate 0). ");
+    } else {
+        let _ = write!(
+            p,
+            "One allocation sampled per {} bytes on average. ",
+            group(rate)
+        );
+    }
+    let _ = write!(
+        p,
+        "{} allocations sampled, {} distinct stacks, {} sampled blocks live.",
+        group(st.samples),
+        group(st.stacks),
+        group(st.live)
+    );
+    if st.stack_overflow + st.untracked + st.truncated > 0 {
+        let _ = write!(
+            p,
+            " Tables: {} samples in the overflow bucket, {} blocks untracked, {} stacks truncated.",
+            group(st.stack_overflow),
+            group(st.untracked),
+            group(st.truncated)
+        );
+    }
+    if st.samples == 0 {
+        p.push_str(
+            " <span class=\"warn\">Nothing sampled yet: the heap profiles stay empty unless the \
+             program's global allocator is <code>escape_lab::live::SamplingAlloc</code> (or \
+             <code>escape_lab::Alloc</code> in the sampling mode).</span>",
+        );
+    }
+    p.push_str("</p>\n");
+    let comments = shared.comments();
+    if !comments.is_empty() {
+        p.push_str("<ul>");
+        for c in comments {
+            let _ = write!(p, "<li>{}</li>", html(&c));
+        }
+        p.push_str("</ul>\n");
+    }
+    let _ = writeln!(
+        p,
+        "<h2>Heap in use</h2>\n<object type=\"image/svg+xml\" data=\"flame/heap\">no flamegraph</object>\n\
+         <h2>Allocated since sampling started</h2>\n<object type=\"image/svg+xml\" data=\"flame/allocs\">no flamegraph</object>\n\
+         <h2>CPU, {DEFAULT_FLAME_SECONDS} s</h2>\n<object type=\"image/svg+xml\" data=\"flame/profile?seconds={DEFAULT_FLAME_SECONDS}\">\
+         no CPU flamegraph: another CPU profile may be running (reload when it is done)</object>\n\
+         <p>Anyone who can reach this address can read the program's stacks and make it spend CPU: \
+         serve it on loopback only (<code>seconds</code> is limited to {max}).</p>\n</body></html>"
+    );
+    Reply {
+        status: 200,
+        content_type: "text/html; charset=utf-8",
+        headers: Vec::new(),
+        body: p.into_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_decode() {
+        let q = parse_query("seconds=5&sample_index=alloc%5Fspace&x=a+b&flag").unwrap();
+        assert_eq!(q["seconds"], "5");
+        assert_eq!(q["sample_index"], "alloc_space");
+        assert_eq!(q["x"], "a b");
+        assert_eq!(q["flag"], "");
+        assert!(parse_query("a=%zz").unwrap_err().contains("percent"));
+        assert!(parse_query("a=%ff").unwrap_err().contains("UTF-8"));
+    }
+
+    #[test]
+    fn port_only_means_loopback() {
+        let a = resolve(":8787").unwrap();
+        assert!(a.iter().all(|a| a.ip().is_loopback() && a.port() == 8787));
+        let a = resolve("127.0.0.1:0").unwrap();
+        assert_eq!(a[0].port(), 0);
+        let e = resolve("nonsense").unwrap_err().to_string();
+        assert!(e.contains("\"nonsense\""), "{e}");
+    }
+}
