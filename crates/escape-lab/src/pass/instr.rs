@@ -134,7 +134,7 @@ pub struct Callgrind {
 /// # Allocation
 ///
 /// The function table and the list.
-pub fn parse(text: &str) -> Result<Callgrind, String> {
+pub(crate) fn parse(text: &str) -> Result<Callgrind, String> {
     let mut names: HashMap<String, String> = HashMap::new();
     let mut costs: HashMap<String, (u64, u64)> = HashMap::new();
     let mut total = None;
