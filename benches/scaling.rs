@@ -484,11 +484,13 @@ fn print_table(title: &str, sizes: &[SizeInfo], rows: &[Row], extras: &[Extra]) 
             }
             let mut line = format!("{name:<20}");
             if timed {
-                line.push_str(&format!(
-                    " {:>9} {:>8}",
-                    record::mb_s(r),
-                    record::vs(r, best)
-                ));
+                // MB/s only beside a peer of this size from this run.
+                let mbs = if best.is_some() || hs.is_some() {
+                    record::mb_s(r)
+                } else {
+                    "-".to_owned()
+                };
+                line.push_str(&format!(" {mbs:>9} {:>8}", record::vs(r, best)));
                 if frontier {
                     line.push_str(&format!(" {:>7}", record::vs(r, hs)));
                 }
@@ -514,7 +516,7 @@ fn print_table(title: &str, sizes: &[SizeInfo], rows: &[Row], extras: &[Extra]) 
     );
     if timed {
         println!(
-            "MB/s: 10^6 bytes/s, mean over the same ops, timed by the bench around the loop it counts (criterion's own estimates are above); vs peer: relative to the fastest of aho-corasick and daachorse at the same N in this run{}",
+            "MB/s: 10^6 bytes/s, mean over the same ops, timed by the bench around the loop it counts (criterion's own estimates are above); shown only beside a peer of the same N from this run; vs peer: relative to the fastest of aho-corasick and daachorse at that N{}",
             if frontier {
                 "; vs hs: relative to Hyperscan"
             } else {
