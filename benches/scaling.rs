@@ -1,27 +1,33 @@
-//! How build time, memory and throughput change with the number of patterns:
-//! 100, 1,000, 10,000 and 100,000 patterns drawn from one dictionary, ours
-//! (the `callback` variant over `Automaton::new`) beside the peers.
+//! Matcher speed at every dictionary size: random samples of 100, 1,000 and
+//! 10,000 words and the whole list, for an English word list with accented
+//! words over English prose (group `scaling-en`) and a Chinese word list
+//! over Chinese prose (`scaling-zh`); every variant beside `aho-corasick`
+//! (DFA, contiguous NFA) and `daachorse` (bytewise, charwise), and Hyperscan
+//! with `--features hyperscan`.
 //!
-//! The dictionary is the article's English one when its data is found, else
-//! `synthetic-en`'s (sizes larger than the dictionary are skipped). A size of
-//! `n` takes every `len/n`-th pattern (indices `i * len / n`), so the sample
-//! is spread over the whole sorted dictionary and is the same on every run.
-//! The haystack is the first MiB of the same workload's text (64 KiB in an
-//! unoptimised build); one op is a whole pass over it, as in the `variants`
-//! bench.
+//! The words, the texts and the samples are `workload::scaling`'s, the same
+//! as the `acmatch` example `scaling` uses (its documentation says how they
+//! are made). Without the data folder (`ESCAPE_LAB_DATA`, or `shared/data`
+//! beside the repository) the bench says so and measures nothing.
 //!
-//! Throughput goes through criterion (group `scaling`, ids `engine/n`);
-//! build time (median of three builds, timed here) and memory (as each
-//! crate reports its heap) are printed as a table with the allocations, and
-//! written to `scaling.json` and `allocations.json` in
-//! `target/escape-lab/bench/scaling/`.
+//! One op is one pass over the whole text, as in the `variants` bench: our
+//! variants in [`acmatch::DEFAULT_CHUNK`]-byte calls with the cursor carried,
+//! the peers in one overlapping find-all. Every engine's matches are checked
+//! against ours before it is timed (a disagreement panics).
 //!
-//! To add an engine, add its id to [`ENGINES`] and a way to build it to
-//! [`build`] (and, if it is a new kind, to `common::engines::Engine`).
+//! Throughput goes through criterion (ids `scaling-<lang>/<engine>/<n>`,
+//! `n` in 100, 1000, 10000, all). After each group a table gives, per size,
+//! each engine's MB/s (the bench's own timing of the ops it counted), its
+//! ratio to the fastest peer at that size, exact allocations per op, build
+//! time (median of three builds, timed here when the benchmark is set up)
+//! and heap memory (each crate's own figure); they are also written to
+//! `scaling.json` and `allocations.json` in
+//! `target/escape-lab/bench/scaling-<lang>/`.
 //!
 //! ```text
 //! cargo bench --bench scaling
-//! cargo bench --bench scaling -- /10000     # criterion's filter: one size
+//! cargo bench --bench scaling -- scaling-zh/.*/all    # criterion's filter
+//! cargo bench --bench scaling --features hyperscan    # with Hyperscan
 //! ```
 
 mod common;
@@ -30,52 +36,72 @@ use std::cell::OnceCell;
 use std::time::Duration;
 
 use acmatch::{chunks, Automaton, Variant, DEFAULT_CHUNK};
-use common::engines::{self, Engine, Haystack, Reference};
+use common::engines::{self, Engine, Haystack, Kind, Reference, HYPERSCAN, PEER_IDS};
 use common::record::{self, Row, Slot};
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use escape_lab::fmt::{error_chain, group as thousands, ns as fmt_ns, per_call};
+use escape_lab::fmt::{group as thousands, ns as fmt_ns, per_call};
 use serde::Serialize;
-use workload::{Builtin, Workload};
+use workload::scaling::{data_root, Corpus, Lang, SEED};
 
 #[global_allocator]
 static ALLOC: countalloc::CountingAlloc = countalloc::CountingAlloc;
 
-/// Pattern counts.
-const SIZES: [usize; 4] = [100, 1_000, 10_000, 100_000];
-/// Haystack bytes per op (optimised builds).
-const HAYSTACK: usize = 1 << 20;
+/// Sample sizes; `None` is the whole list.
+const SIZES: [Option<usize>; 4] = [Some(100), Some(1_000), Some(10_000), None];
 /// Builds timed per engine and size in optimised builds; the median is
 /// reported. Unoptimised builds build once.
 const BUILDS: usize = 3;
-/// The group name, and the folder of the JSON files.
-const GROUP: &str = "scaling";
-/// Our engine's id.
-const OURS: &str = "callback";
-
-/// The engines, in table order: ours, then the peers.
-const ENGINES: [&str; 5] = [
-    OURS,
-    engines::AC_DFA,
-    engines::AC_NFA,
-    engines::DAACHORSE_BYTEWISE,
-    engines::DAACHORSE_CHARWISE,
-];
+/// In an unoptimised build (`cargo test --benches`) the whole list is cut
+/// to a sample of this many words: building every engine over 150,000 to
+/// 180,000 words takes seconds each there, and the smoke test is about the
+/// code paths, not the sizes.
+const UNOPTIMISED_WORDS: usize = 20_000;
 
 /// What one op is, as the JSON files say it.
-const OP: &str = "one pass over the haystack: callback in chunk-byte calls with the cursor carried, the peers in one overlapping find-all";
+const OP: &str = "one pass over the whole text: our variants in chunk-byte calls with the cursor carried, the peers in one overlapping find-all";
 
-/// One size: its patterns, and (built when its first benchmark runs) our
-/// automaton, its median build time and the matches every engine must find.
+fn scaling(c: &mut Criterion) {
+    common::assert_counting();
+    let Some(root) = data_root(None) else {
+        eprintln!(
+            "scaling: skipped: no data folder (set {} to the folder holding article/ and rebar/, or put them in shared/data beside the repository)",
+            workload::DATA_ENV
+        );
+        return;
+    };
+    for lang in Lang::ALL {
+        match Corpus::load(&root, lang) {
+            Some(corpus) => bench_lang(c, corpus),
+            None => eprintln!(
+                "scaling: skipped scaling-{}: no {} word list or text under {}",
+                lang.code(),
+                lang.name(),
+                root.display()
+            ),
+        }
+    }
+}
+
+/// One size of one group: its patterns, and (built when its first
+/// benchmark runs) our automaton, its median build time, and the matches
+/// every engine must find.
 struct Size {
-    n: usize,
+    /// `100`, ..., `all`.
+    label: String,
     patterns: Vec<Vec<u8>>,
-    shared: OnceCell<(Automaton, Duration, Reference)>,
+    shared: OnceCell<Shared>,
+}
+
+struct Shared {
+    ac: Automaton,
+    build: Duration,
+    reference: Reference,
 }
 
 impl Size {
-    fn shared(&self, h: &Haystack<'_>) -> &(Automaton, Duration, Reference) {
+    fn shared(&self, h: &Haystack<'_>) -> &Shared {
         self.shared.get_or_init(|| {
             let mut ac = None;
             let build = median_build(|| {
@@ -83,10 +109,14 @@ impl Size {
                 ac = Some(built);
                 Ok(took)
             })
-            .expect("acmatch builds what the workload crate yields");
+            .expect("acmatch builds every word list");
             let ac = ac.expect("built at least once");
             let reference = Reference::new(&ac, h);
-            (ac, build, reference)
+            Shared {
+                ac,
+                build,
+                reference,
+            }
         })
     }
 }
@@ -98,18 +128,21 @@ struct Built<'a> {
 }
 
 /// Builds engine `id` over `size`'s patterns and checks it against the
-/// reference; ours is the size's shared automaton.
-fn build<'a>(id: &str, size: &'a Size, h: &Haystack<'_>) -> Result<Built<'a>, String> {
-    let (ac, ac_build, reference) = size.shared(h);
-    let (mut engine, build) = match id {
-        OURS => (
-            Engine::ours(Variant::Callback, ac, DEFAULT_CHUNK),
-            *ac_build,
-        ),
-        peer => {
+/// reference; our variants share the size's automaton.
+fn build<'a>(
+    id: &str,
+    variant: Option<Variant>,
+    size: &'a Size,
+    h: &Haystack<'_>,
+    group: &str,
+) -> Result<Built<'a>, String> {
+    let shared = size.shared(h);
+    let (mut engine, build) = match variant {
+        Some(v) => (Engine::ours(v, &shared.ac, DEFAULT_CHUNK), shared.build),
+        None => {
             let mut engine = None;
             let build = median_build(|| {
-                let (built, took) = engines::build_peer(peer, &size.patterns)
+                let (built, took) = engines::build_peer(id, &size.patterns)
                     .map_err(|e| format!("cannot build: {e}"))?;
                 engine = Some(built);
                 Ok(took)
@@ -117,127 +150,258 @@ fn build<'a>(id: &str, size: &'a Size, h: &Haystack<'_>) -> Result<Built<'a>, St
             (engine.expect("built at least once"), build)
         }
     };
-    reference.check(&mut engine, h, &format!("{} patterns", size.n))?;
+    let what = format!("{group}, {} words", size.patterns.len());
+    shared.reference.check(&mut engine, h, &what)?;
     Ok(Built { engine, build })
 }
 
-// The median of `BUILDS` timed builds (one in an unoptimised build).
+/// The median of [`BUILDS`] timed builds (one in an unoptimised build).
 fn median_build(mut build: impl FnMut() -> Result<Duration, String>) -> Result<Duration, String> {
-    let builds = if common::UNOPTIMISED { 1 } else { BUILDS };
-    let mut times = (0..builds)
+    let mut times = (0..builds())
         .map(|_| build())
         .collect::<Result<Vec<_>, _>>()?;
     times.sort();
     Ok(times[times.len() / 2])
 }
 
-/// The input, as both JSON files record it.
-#[derive(Serialize)]
-struct Input<'a> {
-    dictionary: &'a str,
-    dictionary_patterns: usize,
-    haystack_bytes: usize,
-    sample: &'static str,
+fn builds() -> usize {
+    if common::UNOPTIMISED {
+        1
+    } else {
+        BUILDS
+    }
 }
 
-/// One benchmark's entry in `scaling.json`.
-#[derive(Serialize)]
-struct ScalingEntry {
-    build_ms_median: f64,
-    builds_timed: usize,
-    heap_bytes: usize,
+/// One engine of the table: its id, kind and our variant, if it is one.
+struct EngineSpec {
+    id: &'static str,
+    kind: Kind,
+    variant: Option<Variant>,
+}
+
+/// Every variant, then the peers (charwise daachorse only when the words and
+/// the text are UTF-8), then Hyperscan when it is built in.
+fn engine_specs(utf8: bool) -> Vec<EngineSpec> {
+    let mut specs: Vec<EngineSpec> = Variant::ALL
+        .iter()
+        .map(|&v| EngineSpec {
+            id: v.name(),
+            kind: Kind::Variant,
+            variant: Some(v),
+        })
+        .collect();
+    for id in PEER_IDS {
+        if id == engines::DAACHORSE_CHARWISE && !utf8 {
+            continue;
+        }
+        specs.push(EngineSpec {
+            id,
+            kind: Kind::Peer,
+            variant: None,
+        });
+    }
+    if engines::HAS_HYPERSCAN {
+        specs.push(EngineSpec {
+            id: HYPERSCAN,
+            kind: Kind::Frontier,
+            variant: None,
+        });
+    }
+    specs
 }
 
 /// What the table shows beside a benchmark's row.
 struct Extra {
     engine: &'static str,
-    n: usize,
+    size: usize,
     build: Option<Duration>,
     heap_bytes: Option<usize>,
 }
 
-fn scaling(c: &mut Criterion) {
-    common::assert_counting();
-    let dictionary = dictionary();
-    let limit = if common::UNOPTIMISED {
-        common::UNOPTIMISED_HAYSTACK
+/// A size as the table heads it.
+struct SizeInfo {
+    label: String,
+    patterns: usize,
+    not_ascii: usize,
+    /// Matches per op and our automaton's layout, when a benchmark of this
+    /// size ran.
+    ran: Option<(u64, String)>,
+}
+
+/// The input, as both JSON files record it: a file whose input differs is
+/// replaced, not merged.
+#[derive(Serialize)]
+struct Input<'a> {
+    language: &'static str,
+    words: usize,
+    words_not_ascii: usize,
+    text_bytes: usize,
+    sources: &'a [&'static str],
+    sample: &'static str,
+    seed: u64,
+    chunk: usize,
+    unoptimised_words: Option<usize>,
+}
+
+/// One benchmark's entry in `scaling.json`.
+#[derive(Serialize)]
+struct ScalingEntry {
+    patterns: usize,
+    build_ms_median: f64,
+    builds_timed: usize,
+    heap_bytes: usize,
+}
+
+fn bench_lang(c: &mut Criterion, mut corpus: Corpus) {
+    let group_name = format!("scaling-{}", corpus.lang.code());
+    let full_words = corpus.words.len();
+    if common::UNOPTIMISED && corpus.words.len() > UNOPTIMISED_WORDS {
+        let mut cut = corpus.sample(UNOPTIMISED_WORDS);
+        cut.sort();
+        corpus.words = cut;
+    }
+    let full = Haystack::new(&corpus.text);
+    let h = if common::UNOPTIMISED {
+        full.prefix(common::UNOPTIMISED_HAYSTACK)
     } else {
-        HAYSTACK
+        full
     };
-    let h = Haystack::new(&dictionary.haystack).prefix(limit);
+    let utf8 = h.text.is_some() && corpus.words.iter().all(|w| std::str::from_utf8(w).is_ok());
+    if !utf8 {
+        eprintln!("{group_name}: not benchmarking daachorse-charwise: the words or the text are not all UTF-8");
+    }
     let bytes = h.len() as u64;
     let calls = chunks(h.bytes, DEFAULT_CHUNK).count() as u64;
 
-    let mut group = c.benchmark_group(GROUP);
+    let mut group = c.benchmark_group(&group_name);
     group
         .throughput(Throughput::Bytes(bytes))
+        // An op takes milliseconds: flat sampling bounds the iterations.
         .sampling_mode(SamplingMode::Flat);
     let mut rows: Vec<Row> = Vec::new();
     let mut extras: Vec<Extra> = Vec::new();
+    let mut sizes: Vec<SizeInfo> = Vec::new();
     for n in SIZES {
-        if n > dictionary.patterns.len() {
-            eprintln!(
-                "skipping {n} patterns: {} has only {}",
-                dictionary.name,
-                dictionary.patterns.len()
-            );
-            continue;
-        }
-        let size = Size {
-            n,
-            patterns: sample(&dictionary.patterns, n),
-            shared: OnceCell::new(),
-        };
-        for id in ENGINES {
-            if !engines::peer_fits_build(id, n) {
-                eprintln!("not benchmarking {GROUP}/{id}/{n} in an unoptimised build: building it takes seconds there");
+        let patterns = match n {
+            Some(n) if n >= corpus.words.len() => {
+                eprintln!(
+                    "{group_name}: skipping {n} words: the list has only {}",
+                    corpus.words.len()
+                );
                 continue;
             }
-            let kind = if id == OURS { "variant" } else { "peer" };
-            let engine_calls = if id == OURS { calls } else { 1 };
-            let row = Row::new(format!("{id}/{n}"), kind, bytes, engine_calls);
-            let mut slot = Slot::new(GROUP, row);
-            group.bench_function(BenchmarkId::new(id, n), |b| {
-                slot.run(b, || build(id, &size, &h), |s| s.engine.op(&h))
+            Some(n) => corpus.sample(n),
+            None => corpus.words.clone(),
+        };
+        let size = Size {
+            label: n.map_or("all".to_owned(), |n| n.to_string()),
+            patterns,
+            shared: OnceCell::new(),
+        };
+        let at = sizes.len();
+        for spec in engine_specs(utf8) {
+            if !engines::peer_fits_build(spec.id, size.patterns.len()) {
+                eprintln!(
+                    "not benchmarking {group_name}/{}/{} in an unoptimised build: building it takes seconds there",
+                    spec.id, size.label
+                );
+                continue;
+            }
+            let engine_calls = if spec.variant.is_some() { calls } else { 1 };
+            let row = Row::new(
+                format!("{}/{}", spec.id, size.label),
+                spec.kind.name(),
+                bytes,
+                engine_calls,
+            );
+            let mut slot = Slot::new(&group_name, row);
+            group.bench_function(BenchmarkId::new(spec.id, &size.label), |b| {
+                slot.run(
+                    b,
+                    || build(spec.id, spec.variant, &size, &h, &group_name),
+                    |s| s.engine.op(&h),
+                )
             });
             extras.push(Extra {
-                engine: id,
-                n,
+                engine: spec.id,
+                size: at,
                 build: slot.state().map(|s| s.build),
                 heap_bytes: slot.state().map(|s| s.engine.heap_bytes()),
             });
             rows.push(slot.row);
         }
+        sizes.push(SizeInfo {
+            label: size.label.clone(),
+            patterns: size.patterns.len(),
+            not_ascii: size.patterns.iter().filter(|w| !w.is_ascii()).count(),
+            ran: size
+                .shared
+                .get()
+                .map(|s| (s.reference.count(), describe(&s.ac))),
+        });
     }
     group.finish();
     if !rows.iter().any(Row::ran) {
         return;
     }
 
-    print_table(&dictionary, bytes, &rows, &extras);
+    let cut = if common::UNOPTIMISED {
+        format!(
+            " (cut: unoptimised build; the whole list is {} of its {} words)",
+            thousands(corpus.words.len() as u64),
+            thousands(full_words as u64)
+        )
+    } else {
+        String::new()
+    };
+    print_table(
+        &format!(
+            "{group_name}: {} words ({} not ASCII) over {} bytes of {} prose{cut}; one op = one pass: {} calls of {} bytes for our variants, one find-all for the peers",
+            thousands(corpus.words.len() as u64),
+            thousands(corpus.not_ascii() as u64),
+            thousands(bytes),
+            corpus.lang.name(),
+            thousands(calls),
+            thousands(DEFAULT_CHUNK as u64),
+        ),
+        &sizes,
+        &rows,
+        &extras,
+    );
     let input = record::to_value(&Input {
-        dictionary: &dictionary.name,
-        dictionary_patterns: dictionary.patterns.len(),
-        haystack_bytes: h.len(),
-        sample: "n patterns at indices i * len / n of the dictionary",
+        language: corpus.lang.name(),
+        words: corpus.words.len(),
+        words_not_ascii: corpus.not_ascii(),
+        text_bytes: h.len(),
+        sources: &corpus.sources,
+        sample: "workload::scaling::Corpus::sample: seeded random sample of n words (English: accented words in proportion, at least one)",
+        seed: SEED,
+        chunk: DEFAULT_CHUNK,
+        unoptimised_words: common::UNOPTIMISED.then_some(UNOPTIMISED_WORDS),
     });
-    let builds = if common::UNOPTIMISED { 1 } else { BUILDS };
     let scaling_entries = rows
         .iter()
         .zip(&extras)
         .filter(|(r, _)| r.ran() && !r.profiled)
         .filter_map(|(r, x)| {
             let entry = ScalingEntry {
+                patterns: sizes[x.size].patterns,
                 build_ms_median: x.build?.as_secs_f64() * 1e3,
-                builds_timed: builds,
+                builds_timed: builds(),
                 heap_bytes: x.heap_bytes?,
             };
             Some((r.id.clone(), record::to_value(&entry)))
         })
         .collect();
-    record::save(GROUP, "scaling.json", OP, input.clone(), scaling_entries);
     record::save(
-        GROUP,
+        &group_name,
+        "scaling.json",
+        OP,
+        input.clone(),
+        scaling_entries,
+    );
+    record::save(
+        &group_name,
         "allocations.json",
         OP,
         input,
@@ -245,101 +409,122 @@ fn scaling(c: &mut Criterion) {
     );
 }
 
-// The article's English workload when its data is found, else synthetic-en.
-fn dictionary() -> Workload {
-    let synthetic = || {
-        workload::load_builtin(Builtin::SyntheticEn, None).expect("synthetic workloads never fail")
-    };
-    match workload::article_dir(None)
-        .map(|dir| workload::load_builtin(Builtin::ArticleEn, Some(&dir)))
-    {
-        Some(Ok(w)) => w,
-        Some(Err(e)) => {
-            eprintln!(
-                "scaling: cannot load article-en ({}); using synthetic-en",
-                error_chain(&e)
-            );
-            synthetic()
-        }
-        None => {
-            eprintln!("scaling: no article data; drawing patterns from synthetic-en");
-            synthetic()
-        }
-    }
+/// Our automaton's layout, in a few words.
+fn describe(ac: &Automaton) -> String {
+    format!(
+        "{}{}{}, {} states",
+        if ac.is_dense() {
+            "dense"
+        } else {
+            "double array"
+        },
+        if ac.is_charwise() { ", charwise" } else { "" },
+        if ac.has_prefilter() {
+            ", prefilter"
+        } else {
+            ""
+        },
+        thousands(ac.state_count() as u64)
+    )
 }
 
-// `n` patterns spread evenly over `all`: indices i * len / n.
-fn sample(all: &[Vec<u8>], n: usize) -> Vec<Vec<u8>> {
-    (0..n).map(|i| all[i * all.len() / n].clone()).collect()
-}
-
-fn print_table(dictionary: &Workload, bytes: u64, rows: &[Row], extras: &[Extra]) {
+fn print_table(title: &str, sizes: &[SizeInfo], rows: &[Row], extras: &[Extra]) {
     let timed = !common::UNOPTIMISED;
-    println!(
-        "\nscaling: patterns from {} ({} in all); one op = one pass over {} bytes of its text",
-        dictionary.name,
-        thousands(dictionary.patterns.len() as u64),
-        thousands(bytes)
-    );
-    let mut header = format!("{:<24} {:>9} {:>9}", "engine", "patterns", "ops");
-    if timed {
-        header.push_str(&format!(
-            " {:>10} {:>11} {:>8} {:>8}",
-            "build", "time/op", "MB/s", "vs peer"
-        ));
-    }
-    header.push_str(&format!(
-        " {:>12} {:>6} {:>9}",
-        "heap bytes", "B/op", "allocs/op"
-    ));
-    println!("{header}");
-    for (row, x) in rows.iter().zip(extras).filter(|(r, _)| r.ran()) {
-        let patterns = thousands(x.n as u64);
-        if let Some(e) = &row.error {
-            println!("{:<24} {patterns:>9} error: {e}", x.engine);
+    let frontier = rows
+        .iter()
+        .any(|r| r.ran() && r.kind == Kind::Frontier.name());
+    println!("\n{title}");
+    for (at, size) in sizes.iter().enumerate() {
+        let here: Vec<(&Row, &Extra)> = rows
+            .iter()
+            .zip(extras)
+            .filter(|(r, x)| x.size == at && r.ran())
+            .collect();
+        if here.is_empty() {
             continue;
         }
-        // The fastest peer with the same patterns, in this run.
-        let best = record::best_peer(
-            rows.iter()
-                .zip(extras)
-                .filter(|(_, o)| o.n == x.n)
-                .map(|(r, _)| r),
+        let (matches, layout) = size
+            .ran
+            .as_ref()
+            .map_or(("-".to_owned(), "-"), |(m, l)| (thousands(*m), l.as_str()));
+        println!(
+            "\nN = {} ({} words, {} not ASCII): {matches} matches per op; ours: {layout}",
+            size.label,
+            thousands(size.patterns as u64),
+            thousands(size.not_ascii as u64),
         );
-        let name = if row.profiled {
-            format!("{} (p)", x.engine)
-        } else {
-            x.engine.to_owned()
-        };
-        let mut line = format!("{name:<24} {patterns:>9} {:>9}", thousands(row.ops));
+        // The fastest peer of this size, and Hyperscan, in this run.
+        let best = record::best_peer(here.iter().map(|(r, _)| *r));
+        let hs = here
+            .iter()
+            .find(|(r, _)| r.kind == Kind::Frontier.name())
+            .and_then(|(r, _)| Some((r.mb_per_s()?, r.id.as_str())));
+        let mut header = format!("{:<20}", "engine");
         if timed {
-            let build = x
-                .build
-                .map_or("-".to_owned(), |d| fmt_ns(d.as_nanos() as f64));
-            let time = row.ns_per_op().map_or("-".to_owned(), fmt_ns);
-            let (mbs, vs) = match best {
-                Some(_) => (record::mb_s(row), record::vs(row, best)),
-                None => ("-".to_owned(), "-".to_owned()),
-            };
-            line.push_str(&format!(" {build:>10} {time:>11} {mbs:>8} {vs:>8}"));
+            header.push_str(&format!(" {:>9} {:>8}", "MB/s", "vs peer"));
+            if frontier {
+                header.push_str(&format!(" {:>7}", "vs hs"));
+            }
         }
-        let heap = x.heap_bytes.map_or("-".to_owned(), |h| thousands(h as u64));
-        line.push_str(&format!(
-            " {heap:>12} {:>6} {:>9}",
-            per_call(row.counts.bytes, row.ops),
-            per_call(row.counts.allocs, row.ops),
-        ));
-        println!("{line}");
+        header.push_str(&format!(" {:>13} {:>11}", "B/op", "allocs/op"));
+        if timed {
+            header.push_str(&format!(" {:>10}", "build"));
+        }
+        header.push_str(&format!(" {:>13}", "heap bytes"));
+        println!("{header}");
+        for (r, x) in here {
+            let name = if r.profiled {
+                format!("{} (p)", x.engine)
+            } else {
+                x.engine.to_owned()
+            };
+            if let Some(e) = &r.error {
+                println!("{name:<20} error: {e}");
+                continue;
+            }
+            let mut line = format!("{name:<20}");
+            if timed {
+                // MB/s only beside a peer of this size from this run.
+                let mbs = if best.is_some() || hs.is_some() {
+                    record::mb_s(r)
+                } else {
+                    "-".to_owned()
+                };
+                line.push_str(&format!(" {mbs:>9} {:>8}", record::vs(r, best)));
+                if frontier {
+                    line.push_str(&format!(" {:>7}", record::vs(r, hs)));
+                }
+            }
+            line.push_str(&format!(
+                " {:>13} {:>11}",
+                per_call(r.counts.bytes, r.ops),
+                per_call(r.counts.allocs, r.ops)
+            ));
+            if timed {
+                let build = x
+                    .build
+                    .map_or("-".to_owned(), |d| fmt_ns(d.as_nanos() as f64));
+                line.push_str(&format!(" {build:>10}"));
+            }
+            let heap = x.heap_bytes.map_or("-".to_owned(), |h| thousands(h as u64));
+            line.push_str(&format!(" {heap:>13}"));
+            println!("{line}");
+        }
     }
     println!(
-        "ops: every iteration criterion ran, its warm-up included; B and allocs: exact totals over them, divided"
+        "\nB and allocs: exact totals over every op criterion ran (its warm-up included), divided; heap bytes: each crate's own figure (acmatch heap_bytes, aho-corasick memory_usage, daachorse heap_bytes, Hyperscan hs_database_size)"
     );
     if timed {
         println!(
-            "build: median of {BUILDS} builds; time/op: mean over the ops, timed by the bench around the loop it counts; criterion's own estimates are above"
+            "MB/s: 10^6 bytes/s, mean over the same ops, timed by the bench around the loop it counts (criterion's own estimates are above); shown only beside a peer of the same N from this run; vs peer: relative to the fastest of aho-corasick and daachorse at that N{}",
+            if frontier {
+                "; vs hs: relative to Hyperscan"
+            } else {
+                ""
+            }
         );
         println!(
-            "MB/s: 10^6 bytes/s, only beside a peer with the same patterns in this run; vs peer: relative to the fastest of them"
+            "build: median of {BUILDS} builds; our variants share one automaton, hence one build"
         );
     } else {
         println!("times: not shown, this build is unoptimised (cargo test --benches)");

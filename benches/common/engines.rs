@@ -38,6 +38,12 @@ pub const AC_NFA: &str = "aho-corasick-nfa";
 pub const DAACHORSE_BYTEWISE: &str = "daachorse-bytewise";
 /// `daachorse`'s `CharwiseDoubleArrayAhoCorasick`.
 pub const DAACHORSE_CHARWISE: &str = "daachorse-charwise";
+/// Hyperscan, with `--features hyperscan` (see `common::hyperscan`): the
+/// frontier beyond the Rust crates, never counted as the fastest peer.
+pub const HYPERSCAN: &str = "hyperscan";
+
+/// Whether this build has Hyperscan (`--features hyperscan`).
+pub const HAS_HYPERSCAN: bool = cfg!(feature = "hyperscan");
 
 /// In an unoptimised build ([`super::UNOPTIMISED`], `cargo test --benches`)
 /// the aho-corasick DFA is not benchmarked over more than this many
@@ -90,21 +96,25 @@ impl<'h> Haystack<'h> {
     }
 }
 
-/// Whether an engine is one of our variants or a peer.
+/// Whether an engine is one of our variants, a peer, or the frontier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// An `acmatch` variant.
     Variant,
-    /// Another crate.
+    /// Another Rust crate: the fastest of them is what ours is measured
+    /// against.
     Peer,
+    /// Hyperscan: shown with its own ratio, never the fastest peer.
+    Frontier,
 }
 
 impl Kind {
-    /// `"variant"` or `"peer"`.
+    /// `"variant"`, `"peer"` or `"frontier"`.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Variant => "variant",
             Kind::Peer => "peer",
+            Kind::Frontier => "frontier",
         }
     }
 }
@@ -133,6 +143,9 @@ pub enum Engine<'a> {
     DaachorseBytewise(DoubleArrayAhoCorasick<u32>),
     /// `daachorse`, one character at a time.
     DaachorseCharwise(CharwiseDoubleArrayAhoCorasick<u32>),
+    /// Hyperscan, literals, block mode.
+    #[cfg(feature = "hyperscan")]
+    Hyperscan(super::hyperscan::Hyperscan),
 }
 
 impl<'a> Engine<'a> {
@@ -152,13 +165,17 @@ impl<'a> Engine<'a> {
             Engine::AhoCorasick { id, .. } => id,
             Engine::DaachorseBytewise(_) => DAACHORSE_BYTEWISE,
             Engine::DaachorseCharwise(_) => DAACHORSE_CHARWISE,
+            #[cfg(feature = "hyperscan")]
+            Engine::Hyperscan(_) => HYPERSCAN,
         }
     }
 
-    /// Variant or peer.
+    /// Variant, peer or frontier.
     pub fn kind(&self) -> Kind {
         match self {
             Engine::Ours { .. } => Kind::Variant,
+            #[cfg(feature = "hyperscan")]
+            Engine::Hyperscan(_) => Kind::Frontier,
             _ => Kind::Peer,
         }
     }
@@ -171,13 +188,16 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// The automaton's heap memory in bytes, as each crate reports it.
+    /// The automaton's heap memory in bytes, as each crate reports it
+    /// (Hyperscan: its database, without its scratch space).
     pub fn heap_bytes(&self) -> usize {
         match self {
             Engine::Ours { ac, .. } => ac.heap_bytes(),
             Engine::AhoCorasick { ac, .. } => ac.memory_usage(),
             Engine::DaachorseBytewise(d) => d.heap_bytes(),
             Engine::DaachorseCharwise(d) => d.heap_bytes(),
+            #[cfg(feature = "hyperscan")]
+            Engine::Hyperscan(hs) => hs.heap_bytes(),
         }
     }
 
@@ -233,6 +253,8 @@ impl<'a> Engine<'a> {
                     n += 1;
                 }
             }
+            #[cfg(feature = "hyperscan")]
+            Engine::Hyperscan(hs) => n = hs.find_all(h.bytes, visit)?,
         }
         Ok(n)
     }
@@ -260,7 +282,8 @@ pub fn build_ours(patterns: &[Vec<u8>]) -> (Automaton, Duration) {
 
 /// Builds the peer `id` over `patterns`, timing it; `Err` says why it could
 /// not be built (daachorse refuses duplicate patterns, charwise daachorse
-/// needs UTF-8, a DFA can exceed its size limit).
+/// needs UTF-8, a DFA can exceed its size limit, Hyperscan is not in this
+/// build).
 pub fn build_peer(id: &str, patterns: &[Vec<u8>]) -> Result<(Engine<'static>, Duration), String> {
     let t = Instant::now();
     let engine = match id {
@@ -290,6 +313,10 @@ pub fn build_peer(id: &str, patterns: &[Vec<u8>]) -> Result<(Engine<'static>, Du
                 CharwiseDoubleArrayAhoCorasick::new(texts).map_err(|e| e.to_string())?,
             )
         }
+        #[cfg(feature = "hyperscan")]
+        HYPERSCAN => Engine::Hyperscan(super::hyperscan::Hyperscan::new(patterns)?),
+        #[cfg(not(feature = "hyperscan"))]
+        HYPERSCAN => return Err("built without --features hyperscan".to_owned()),
         other => panic!("unknown peer {other}"),
     };
     Ok((engine, t.elapsed()))

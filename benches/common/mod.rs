@@ -12,6 +12,8 @@
 #![allow(dead_code)]
 
 pub mod engines;
+#[cfg(feature = "hyperscan")]
+pub mod hyperscan;
 pub mod profiler;
 pub mod record;
 

@@ -7,31 +7,15 @@
 //! cargo run --release -p acmatch --example scaling -- [--lang en|zh] [--sizes 100,1000,all] [--rounds R] [--only ENGINE,...] [--layouts all|NAME,...]
 //! ```
 //!
-//! # Data
+//! # Data and samples
 //!
-//! From `ESCAPE_LAB_DATA` (the `article/` folder or the folder holding it) or
+//! Built by `workload::scaling` (its documentation says how), the same
+//! words over the same text as `cargo bench --bench scaling`: from
+//! `ESCAPE_LAB_DATA` (the data folder or its `article/` folder) or
 //! `../shared/data` beside the repository; without it the example says so
-//! and exits 0. See `/work/shared/data/SOURCES.md` for the files.
-//!
-//! - **English words**: `article/en/dictionary.txt` and
-//!   `rebar/dictionary-english-sorted.txt`, lines trimmed, empty lines
-//!   dropped, sorted and deduplicated (daachorse rejects duplicates):
-//!   180,926 words, 306 of them accented (`abbé`, `adiós`, ...). When fewer
-//!   than 100 are accented (rebar's list absent), café-style variants are
-//!   added: every 400th word with an `e` gets its last `e` as `é`.
-//!   **English prose**: `article/en/text.txt` then
-//!   `rebar/opensubtitles-en-sampled.txt` (4.3 MB).
-//! - **Chinese words**: `article/cn/dictionary.txt`, BOM removed, same
-//!   rules (153,151 words). **Chinese prose**: `article/cn/text.txt` then
-//!   `rebar/opensubtitles-zh-sampled.txt` (3.3 MB).
-//!
-//! # Samples
-//!
-//! A sample of `n` words is drawn with a fixed seed (SplitMix64, partial
-//! Fisher-Yates), so every run sees the same words. The English sample
-//! takes its accented words separately, in proportion to the list and at
-//! least one, so that every English sample is UTF-8 with non-ASCII words:
-//! the case where the layout must not depend on the alphabet.
+//! and exits 0. English: 180,926 words, 306 of them accented, over 4.3 MB
+//! of English prose; Chinese: 153,151 words over 3.3 MB. Samples are drawn
+//! with a fixed seed; every English sample holds accented words.
 //!
 //! # Engines and timing
 //!
@@ -47,7 +31,6 @@
 //! byte, the speed limit of an automaton that reads a byte at a time.
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use acmatch::{
@@ -55,6 +38,7 @@ use acmatch::{
 };
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use daachorse::{CharwiseDoubleArrayAhoCorasick, DoubleArrayAhoCorasick};
+use workload::scaling::{data_root, Corpus, Lang, SplitMix64, SEED};
 
 /// Sample sizes; `usize::MAX` is the whole list.
 const SIZES: [usize; 4] = [100, 1_000, 10_000, usize::MAX];
@@ -69,12 +53,10 @@ const PEERS: [&str; 4] = [
 ];
 /// Entries of the ceiling loop's table (32 KiB, within L1).
 const CEILING_ENTRIES: usize = 8192;
-/// Seed of every sample.
-const SEED: u64 = 0x5EED_2024_0016;
 
 fn main() {
     let args = Args::parse();
-    let Some(root) = data_root() else {
+    let Some(root) = data_root(None) else {
         println!(
             "scaling: skipped, no data (set ESCAPE_LAB_DATA to the folder holding article/ and rebar/, or article/ itself)"
         );
@@ -82,7 +64,7 @@ fn main() {
     };
     println!("scaling: data from {}", root.display());
     let mut summary = Vec::new();
-    for lang in [Lang::En, Lang::Zh] {
+    for lang in Lang::ALL {
         if args.lang.is_some_and(|l| l != lang) {
             continue;
         }
@@ -94,7 +76,7 @@ fn main() {
             "\n{}: {} words ({} not ASCII), {} bytes of text",
             lang.name(),
             corpus.words.len(),
-            corpus.words.iter().filter(|w| !w.is_ascii()).count(),
+            corpus.not_ascii(),
             corpus.text.len()
         );
         for &n in &args.sizes {
@@ -103,21 +85,6 @@ fn main() {
         }
     }
     print_summary(&summary);
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Lang {
-    En,
-    Zh,
-}
-
-impl Lang {
-    fn name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Zh => "Chinese",
-        }
-    }
 }
 
 struct Args {
@@ -189,151 +156,6 @@ impl Args {
 fn usage(msg: &str) -> ! {
     eprintln!("scaling: {msg}\nusage: scaling [--lang en|zh] [--sizes 100,1000,all] [--rounds R] [--only ENGINE,...] [--layouts all|NAME,...]");
     std::process::exit(2);
-}
-
-/// The folder holding `article/` (and `rebar/`), if any.
-fn data_root() -> Option<PathBuf> {
-    let candidates = std::env::var_os("ESCAPE_LAB_DATA")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(std::iter::once(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        ));
-    for dir in candidates {
-        if dir.join("article").is_dir() {
-            return Some(dir);
-        }
-        if dir.join("en").is_dir() || dir.join("cn").is_dir() {
-            // The article folder itself: rebar/ would sit beside it.
-            return dir.parent().map(Path::to_path_buf);
-        }
-    }
-    None
-}
-
-struct Corpus {
-    lang: Lang,
-    words: Vec<Vec<u8>>,
-    text: Vec<u8>,
-}
-
-impl Corpus {
-    fn load(root: &Path, lang: Lang) -> Option<Corpus> {
-        let read = |p: &str| std::fs::read(root.join(p)).ok();
-        let (dicts, texts): (&[&str], &[&str]) = match lang {
-            Lang::En => (
-                &[
-                    "article/en/dictionary.txt",
-                    "rebar/dictionary-english-sorted.txt",
-                ],
-                &["article/en/text.txt", "rebar/opensubtitles-en-sampled.txt"],
-            ),
-            Lang::Zh => (
-                &["article/cn/dictionary.txt"],
-                &["article/cn/text.txt", "rebar/opensubtitles-zh-sampled.txt"],
-            ),
-        };
-        let mut words: Vec<Vec<u8>> = dicts
-            .iter()
-            .filter_map(|p| read(p))
-            .flat_map(|d| lines(&d))
-            .collect();
-        words.sort();
-        words.dedup();
-        if lang == Lang::En && words.iter().filter(|w| !w.is_ascii()).count() < 100 {
-            let accented = cafe_variants(&words);
-            words.extend(accented);
-            words.sort();
-            words.dedup();
-        }
-        let mut text = Vec::new();
-        for t in texts.iter().filter_map(|p| read(p)) {
-            if !text.is_empty() {
-                text.push(b'\n');
-            }
-            text.extend_from_slice(&t);
-        }
-        (!words.is_empty() && !text.is_empty()).then_some(Corpus { lang, words, text })
-    }
-
-    /// `n` words (all when `n` is at least the list's length); see the
-    /// module documentation.
-    fn sample(&self, n: usize) -> Vec<Vec<u8>> {
-        if n >= self.words.len() {
-            return self.words.clone();
-        }
-        let mut rng = SplitMix64(SEED ^ n as u64);
-        if self.lang == Lang::Zh {
-            return draw(&self.words, n, &mut rng);
-        }
-        let (accented, plain): (Vec<Vec<u8>>, Vec<Vec<u8>>) =
-            self.words.iter().cloned().partition(|w| !w.is_ascii());
-        let k = (n * accented.len())
-            .div_ceil(self.words.len())
-            .clamp(1, accented.len());
-        let mut out = draw(&accented, k, &mut rng);
-        out.extend(draw(&plain, n - k, &mut rng));
-        out
-    }
-}
-
-/// Trimmed, non-empty lines, a leading BOM removed.
-fn lines(d: &[u8]) -> Vec<Vec<u8>> {
-    let d = d.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(d);
-    d.split(|&b| b == b'\n')
-        .map(|l| l.trim_ascii().to_vec())
-        .filter(|l| !l.is_empty())
-        .collect()
-}
-
-/// Accented variants of real words: every 400th word that has an `e`,
-/// with its last `e` written `é`.
-fn cafe_variants(words: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    words
-        .iter()
-        .filter(|w| w.contains(&b'e'))
-        .step_by(400)
-        .map(|w| {
-            let at = w.iter().rposition(|&b| b == b'e').unwrap_or(0);
-            let mut v = w[..at].to_vec();
-            v.extend_from_slice("é".as_bytes());
-            v.extend_from_slice(&w[at + 1..]);
-            v
-        })
-        .collect()
-}
-
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
-/// `k` distinct items of `all`, in random order (partial Fisher-Yates).
-fn draw(all: &[Vec<u8>], k: usize, rng: &mut SplitMix64) -> Vec<Vec<u8>> {
-    let mut idx: Vec<usize> = (0..all.len()).collect();
-    for i in 0..k {
-        let j = i + (rng.next() % (all.len() - i) as u64) as usize;
-        idx.swap(i, j);
-    }
-    idx[..k].iter().map(|&i| all[i].clone()).collect()
-}
-
-/// `0..n` in random order.
-fn draw_indices(n: usize, rng: &mut SplitMix64) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..n).collect();
-    for i in 0..n {
-        let j = i + (rng.next() % (n - i) as u64) as usize;
-        idx.swap(i, j);
-    }
-    idx
 }
 
 /// One engine, built.
@@ -586,7 +408,7 @@ fn run(lang: Lang, words: &[Vec<u8>], text: &[u8], args: &Args) -> Outcome {
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); engines.len()];
     let mut rng = SplitMix64(SEED);
     for _ in 0..args.rounds {
-        let order = draw_indices(engines.len(), &mut rng);
+        let order = rng.permutation(engines.len());
         for at in order {
             // Untimed first: the timed run finds the caches warm with its
             // own engine rather than with whichever ran before it (the

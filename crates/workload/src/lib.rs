@@ -15,6 +15,10 @@
 //! - **Files**: [`from_files`], with the pattern-file rules of
 //!   [`parse_patterns`].
 //!
+//! [`scaling`] builds the word lists and texts for measuring a matcher at
+//! every dictionary size (random samples of a real word list), from the
+//! same data folder.
+//!
 //! This crate knows nothing about matching: it depends on no matcher crate
 //! (its tests use `aho-corasick` to measure match density).
 //!
@@ -34,6 +38,7 @@ mod article;
 mod builtin;
 mod error;
 mod file;
+pub mod scaling;
 mod synthetic;
 
 use std::fmt;
