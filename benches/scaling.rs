@@ -337,7 +337,7 @@ fn bench_lang(c: &mut Criterion, mut corpus: Corpus) {
             ran: size
                 .shared
                 .get()
-                .map(|s| (s.reference.count(), describe(&s.ac))),
+                .map(|s| (s.reference.count(), s.ac.layout_summary())),
         });
     }
     group.finish();
@@ -407,25 +407,6 @@ fn bench_lang(c: &mut Criterion, mut corpus: Corpus) {
         input,
         record::allocation_entries(&rows),
     );
-}
-
-/// Our automaton's layout, in a few words.
-fn describe(ac: &Automaton) -> String {
-    format!(
-        "{}{}{}, {} states",
-        if ac.is_dense() {
-            "dense"
-        } else {
-            "double array"
-        },
-        if ac.is_charwise() { ", charwise" } else { "" },
-        if ac.has_prefilter() {
-            ", prefilter"
-        } else {
-            ""
-        },
-        thousands(ac.state_count() as u64)
-    )
 }
 
 fn print_table(title: &str, sizes: &[SizeInfo], rows: &[Row], extras: &[Extra]) {

@@ -91,8 +91,9 @@ impl InputArgs {
     }
 }
 
+/// Which scenarios: `profile` and `serve` take the same.
 #[derive(Args, Debug, Clone)]
-struct ProfileArgs {
+struct ScenarioArgs {
     #[command(flatten)]
     input: InputArgs,
     /// Variants to run, comma-separated [default: all]
@@ -104,6 +105,12 @@ struct ProfileArgs {
     /// Also run the article's other escape cases (see `escape-lab list`)
     #[arg(long)]
     cases: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+struct ProfileArgs {
+    #[command(flatten)]
+    scenarios: ScenarioArgs,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -121,16 +128,7 @@ struct GateArgs {
 #[derive(Args, Debug)]
 struct ServeArgs {
     #[command(flatten)]
-    input: InputArgs,
-    /// Variants to run, comma-separated [default: all]
-    #[arg(long, value_delimiter = ',', value_name = "A,B")]
-    variants: Vec<Variant>,
-    /// Bytes per match call; 0 for the whole haystack in one call
-    #[arg(long, default_value_t = acmatch::DEFAULT_CHUNK, value_name = "BYTES")]
-    chunk: usize,
-    /// Also run the article's other escape cases
-    #[arg(long)]
-    cases: bool,
+    scenarios: ScenarioArgs,
     /// Address to listen on: loopback unless you name another; port 0 picks
     /// a free port (the URL printed has the real one)
     #[arg(long, default_value = "127.0.0.1:8787", value_name = "HOST:PORT")]
@@ -220,11 +218,12 @@ fn profile(args: &ProfileArgs) -> Result<ExitCode> {
         .run
         .options(out, PathBuf::from(SOURCE_ROOT))
         .map_err(ArticleError::from)?;
+    let which = &args.scenarios;
     let cmd = ProfileCommand {
-        input: args.input.choice(),
-        variants: args.variants.clone(),
-        chunk: args.chunk,
-        cases: args.cases,
+        input: which.input.choice(),
+        variants: which.variants.clone(),
+        chunk: which.chunk,
+        cases: which.cases,
         run,
     };
     let (scenarios, info, opts) = commands::profile_plan(&cmd)?;
@@ -247,8 +246,10 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
         // heap profile's in-use figures.
         article::serve::start_sampling(args.rate);
     }
-    let (mut scenarios, _) = commands::scenarios(&args.input.choice(), &args.variants, args.chunk)?;
-    if args.cases {
+    let which = &args.scenarios;
+    let (mut scenarios, _) =
+        commands::scenarios(&which.input.choice(), &which.variants, which.chunk)?;
+    if which.cases {
         scenarios.extend(article::scenarios::case_scenarios());
     }
     if args.measure {

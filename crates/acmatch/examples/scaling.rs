@@ -324,7 +324,7 @@ fn run(lang: Lang, words: &[Vec<u8>], text: &[u8], args: &Args) -> Outcome {
             (name, ac, took)
         })
         .collect();
-    let layout = describe(&ours[0].1);
+    let layout = ours[0].1.layout_summary();
     let mut engines: Vec<(Engine<'_>, Duration)> = Vec::new();
     for (name, ac, took) in &ours {
         for v in OURS.iter().filter(|v| args.wants(v.name())) {
@@ -545,25 +545,6 @@ fn print_summary(outcomes: &[Outcome]) {
             );
         }
     }
-}
-
-/// Our automaton's layout, in a few words.
-fn describe(ac: &Automaton) -> String {
-    format!(
-        "{}{}{}, {} states",
-        if ac.is_dense() {
-            "dense"
-        } else {
-            "double array"
-        },
-        if ac.is_charwise() { ", charwise" } else { "" },
-        if ac.has_prefilter() {
-            ", prefilter"
-        } else {
-            ""
-        },
-        ac.state_count()
-    )
 }
 
 /// A short name for a layout, for `--layouts`.

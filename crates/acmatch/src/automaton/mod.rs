@@ -348,6 +348,31 @@ impl Automaton {
     pub fn has_prefilter(&self) -> bool {
         self.prefilter.is_some()
     }
+
+    /// The layout in a few words, for reports: `dense, 1,234 states`,
+    /// `double array, charwise, prefilter, 5,678 states`.
+    ///
+    /// # Allocation
+    ///
+    /// The returned `String`.
+    #[must_use]
+    pub fn layout_summary(&self) -> String {
+        format!(
+            "{}{}{}, {} states",
+            if self.is_dense() {
+                "dense"
+            } else {
+                "double array"
+            },
+            if self.is_charwise() { ", charwise" } else { "" },
+            if self.has_prefilter() {
+                ", prefilter"
+            } else {
+                ""
+            },
+            self.state_count()
+        )
+    }
 }
 
 #[cfg(test)]
