@@ -90,6 +90,11 @@ impl Supervisor {
     /// returns its result, or why it failed. The child's stderr is kept in
     /// `dir/<pass>.stderr.txt` when the pass fails and removed when it
     /// succeeds.
+    ///
+    /// # Allocation
+    ///
+    /// Allocates the child's command line, the paths of its files, its
+    /// captured output and, on failure, the message; spawns a process.
     pub fn run(&self, p: Pass, name: &str, dir: &Path) -> Result<PassResult, PassFailure> {
         let fail = |m: String| Err(PassFailure(m));
         let result_file = pass::result_path(dir, p);

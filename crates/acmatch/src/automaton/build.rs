@@ -199,11 +199,7 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
         }
     }
 
-    let prefilter = if plan.prefilter {
-        Prefilter::new(pats)
-    } else {
-        None
-    };
+    let prefilter = plan.prefilter.then(|| Prefilter::new(pats)).flatten();
     Ok(Automaton {
         alphabet,
         states: da.states.into_boxed_slice(),
@@ -404,11 +400,7 @@ fn build_dense(pats: &[&[u8]], order: &[u32], plan: Plan) -> Result<Automaton, B
         }
     }
     debug_assert_eq!(front, back, "every row taken once");
-    let prefilter = if plan.prefilter {
-        Prefilter::new(pats)
-    } else {
-        None
-    };
+    let prefilter = plan.prefilter.then(|| Prefilter::new(pats)).flatten();
     Ok(Automaton {
         alphabet,
         states: Box::default(),

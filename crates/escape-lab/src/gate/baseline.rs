@@ -226,7 +226,7 @@ pub fn write(path: &Path, b: &Baseline) -> Result<(), Error> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn entry(name: &str, calls: u64, allocs: u64, bytes: u64) -> BaselineEntry {

@@ -208,16 +208,7 @@ mod tests {
     use crate::gate::baseline::{self, BASELINE_VERSION, RUSTC_VERSION};
     use crate::model::WorkloadInfo;
 
-    fn e(name: &str, calls: u64, allocs: u64, bytes: u64) -> BaselineEntry {
-        BaselineEntry {
-            name: name.into(),
-            kind: "custom".into(),
-            calls,
-            allocs,
-            bytes,
-            ..BaselineEntry::default()
-        }
-    }
+    use crate::gate::baseline::tests::entry as e;
 
     fn with_instr(mut e: BaselineEntry, instructions: u64) -> BaselineEntry {
         e.instr_calls = Some(e.calls);

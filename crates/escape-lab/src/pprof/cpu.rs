@@ -89,7 +89,7 @@ impl CpuProfiler {
         })
     }
 
-    /// The sampling frequency in use, after clamping.
+    /// The sampling frequency in use, after clamping. Never allocates.
     #[must_use]
     pub fn frequency_hz(&self) -> i32 {
         self.frequency_hz
@@ -178,13 +178,13 @@ pub struct CpuSamples {
 
 impl CpuSamples {
     /// The sampling period: nanoseconds of CPU time one sample stands for
-    /// (`1e9 / frequency_hz`; 4,000,000 at 250 Hz).
+    /// (`1e9 / frequency_hz`; 4,000,000 at 250 Hz). Never allocates.
     #[must_use]
     pub fn period_ns(&self) -> i64 {
         1_000_000_000 / i64::from(self.frequency_hz.max(1))
     }
 
-    /// The number of samples taken, all stacks together.
+    /// The number of samples taken, all stacks together. Never allocates.
     #[must_use]
     pub fn total(&self) -> u64 {
         self.samples

@@ -165,7 +165,7 @@ impl ProfileBuilder {
         self.profile.default_sample_type = self.string(sample_type);
     }
 
-    /// Sets when profiling started and how long it ran.
+    /// Sets when profiling started and how long it ran. Never allocates.
     pub fn set_time(&mut self, start: SystemTime, duration: Duration) {
         self.profile.time_nanos = start
             .duration_since(SystemTime::UNIX_EPOCH)

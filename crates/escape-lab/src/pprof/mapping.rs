@@ -36,7 +36,7 @@ pub struct Mapping {
 }
 
 impl Mapping {
-    /// Whether `address` falls in this mapping.
+    /// Whether `address` falls in this mapping. Never allocates.
     #[must_use]
     pub fn contains(&self, address: u64) -> bool {
         self.start <= address && address < self.limit
@@ -44,7 +44,7 @@ impl Mapping {
 
     /// How far the file was moved when loaded (`start - vaddr`): subtract it
     /// from a runtime address to get the address `nm` and `objdump` show.
-    /// `None` when the link-time address is unknown.
+    /// `None` when the link-time address is unknown. Never allocates.
     #[must_use]
     pub fn load_bias(&self) -> Option<u64> {
         self.vaddr.map(|v| self.start.wrapping_sub(v))

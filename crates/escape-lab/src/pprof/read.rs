@@ -64,13 +64,14 @@ impl<'a> ProfileIndex<'a> {
         }
     }
 
-    /// The profile.
+    /// The profile. Never allocates.
     #[must_use]
     pub fn profile(&self) -> &'a Profile {
         self.profile
     }
 
-    /// String `i` of the string table, `""` when out of range.
+    /// String `i` of the string table, `""` when out of range. Never
+    /// allocates.
     #[must_use]
     pub fn str(&self, i: i64) -> &'a str {
         usize::try_from(i)
@@ -79,13 +80,13 @@ impl<'a> ProfileIndex<'a> {
             .map_or("", String::as_str)
     }
 
-    /// The location with this id.
+    /// The location with this id. Never allocates.
     #[must_use]
     pub fn location(&self, id: u64) -> Option<&'a protos::Location> {
         self.locations.get(&id).copied()
     }
 
-    /// The function with this id.
+    /// The function with this id. Never allocates.
     #[must_use]
     pub fn function(&self, id: u64) -> Option<&'a protos::Function> {
         self.functions.get(&id).copied()

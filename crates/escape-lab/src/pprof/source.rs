@@ -56,7 +56,7 @@ impl SourceIndex {
         self
     }
 
-    /// The root folder.
+    /// The root folder. Never allocates.
     #[must_use]
     pub fn root(&self) -> &Path {
         &self.root
@@ -140,6 +140,11 @@ impl SourceIndex {
     }
 
     /// Whether `path` (as recorded, or resolved) is one of the root's files.
+    ///
+    /// # Allocation
+    ///
+    /// None for an absolute path; for a relative one, a small `Vec` of the
+    /// root's files that end with it.
     #[must_use]
     pub fn is_own(&self, path: &str) -> bool {
         let p = Path::new(path);

@@ -63,7 +63,8 @@ pub struct ResolvedLocation {
 /// The address to look up for a frame of a stack: `ip` itself for the leaf
 /// (an instruction that was executing when the stack was taken), `ip - 1`
 /// for every other frame (a return address; minus one lands inside the call
-/// instruction, so the call's line is found, not the next one's).
+/// instruction, so the call's line is found, not the next one's). Never
+/// allocates.
 #[must_use]
 pub fn lookup_address(ip: u64, is_leaf: bool) -> u64 {
     if is_leaf {
@@ -135,13 +136,14 @@ impl Symbolizer {
             .collect()
     }
 
-    /// How many distinct addresses were looked up (cache misses).
+    /// How many distinct addresses were looked up (cache misses). Never
+    /// allocates.
     #[must_use]
     pub fn lookups(&self) -> u64 {
         self.lookups
     }
 
-    /// How many addresses the cache holds.
+    /// How many addresses the cache holds. Never allocates.
     #[must_use]
     pub fn cached(&self) -> usize {
         self.cache.len()
@@ -149,7 +151,7 @@ impl Symbolizer {
 }
 
 /// Removes a trailing `::h0123456789abcdef` (the legacy mangling's hash)
-/// from a demangled name, if it has one.
+/// from a demangled name, if it has one. Never allocates.
 #[must_use]
 pub fn strip_hash(name: &str) -> &str {
     match name.rfind("::h") {

@@ -417,7 +417,7 @@ impl StackRecord {
         self.alloc_objects - self.free_objects
     }
 
-    /// Estimated bytes still live.
+    /// Estimated bytes still live. Never allocates.
     #[must_use]
     pub fn inuse_bytes(&self) -> f64 {
         self.alloc_bytes - self.free_bytes
