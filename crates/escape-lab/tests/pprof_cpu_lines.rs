@@ -6,8 +6,8 @@
 //! This is the test that fails with upstream pprof-rs 0.15, whose sample key
 //! is each frame's function start: every sample inside
 //! `fixture_two_loops` then carries the first sample's addresses, so one
-//! helper gets all of them (see vendor/pprof/PATCH.md for the recorded
-//! failure).
+//! helper gets all of them (see `crates/pprof/FORK.md` for the
+//! recorded failure).
 //!
 //! One test per file: pprof-rs allows one profiler per process and samples
 //! every thread, so nothing else may run beside it.

@@ -1,8 +1,8 @@
 //! The `cpu` pass: pprof samples the measured calls at the kernel's tick
 //! rate while they are timed in batches, under the system allocator.
 //!
-//! The child keeps every sample's own instruction addresses (pprof-rs with
-//! the patch in `vendor/pprof`), symbolizes them with their inlined frames
+//! The child keeps every sample's own instruction addresses (escape-lab's
+//! fork of pprof-rs, `escape-lab-pprof`), symbolizes them with their inlined frames
 //! and lines, and writes `cpu.pb.gz` (one Location per address, a Mapping
 //! for the executable, link-time addresses, so `go tool pprof -list`,
 //! `-disasm` and `-addresses` work). It hands back the folded stacks, cut at

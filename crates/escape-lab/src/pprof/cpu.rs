@@ -11,11 +11,12 @@
 //! Three things this module relies on or decides:
 //!
 //! - **Samples keyed by instruction.** pprof-rs 0.15 merges samples whose
-//!   frames share a *function start address*; the workspace patches it (see
-//!   `vendor/pprof/PATCH.md`) to key them by each frame's instruction
-//!   pointer. Without the patch every sample inside one compiled function
-//!   carries the first sample's addresses, and lines and inlined frames are
-//!   wrong; `tests/cpu_lines.rs` fails then.
+//!   frames share a *function start address*; this crate depends on its
+//!   fork `escape-lab-pprof` (the workspace's `crates/pprof`, packaged with
+//!   escape-lab; see its `FORK.md`), which keys them by each frame's
+//!   instruction pointer. With upstream every sample inside one compiled
+//!   function carries the first sample's addresses, and lines and inlined
+//!   frames are wrong; `tests/pprof_cpu_lines.rs` fails then.
 //! - **At most 250 Hz**: the kernel ticks at 250 Hz here, and a higher rate
 //!   would deliver fewer samples than the written period claims, so
 //!   `go tool pprof` would under-report CPU time. [`CpuProfiler::start`]

@@ -69,25 +69,29 @@ impl<'a> ReportBuilder<'a> {
                 Err(Error::CreatingError)
             }
             Ok(profiler) => {
-                profiler.data.try_iter()?.for_each(|entry| {
-                    let count = entry.count;
-                    if count > 0 {
-                        let key = &entry.item;
-                        match hash_map.get_mut(key) {
-                            Some(value) => {
-                                *value += count;
-                            }
-                            None => {
-                                match hash_map.insert(key.clone(), count) {
-                                    None => {}
-                                    Some(_) => {
-                                        unreachable!();
+                profiler.data.iter().try_for_each(|data| {
+                    data.try_iter().map(|entries| {
+                        entries.for_each(|entry| {
+                            let count = entry.count;
+                            if count > 0 {
+                                let key = &entry.item;
+                                match hash_map.get_mut(key) {
+                                    Some(value) => {
+                                        *value += count;
                                     }
-                                };
+                                    None => {
+                                        match hash_map.insert(key.clone(), count) {
+                                            None => {}
+                                            Some(_) => {
+                                                unreachable!();
+                                            }
+                                        };
+                                    }
+                                }
                             }
-                        }
-                    }
-                });
+                        })
+                    })
+                })?;
 
                 Ok(UnresolvedReport {
                     data: hash_map,
@@ -107,29 +111,33 @@ impl<'a> ReportBuilder<'a> {
                 Err(Error::CreatingError)
             }
             Ok(profiler) => {
-                profiler.data.try_iter()?.for_each(|entry| {
-                    let count = entry.count;
-                    if count > 0 {
-                        let mut key = Frames::from(entry.item.clone());
-                        if let Some(processor) = &self.frames_post_processor {
-                            processor(&mut key);
-                        }
+                profiler.data.iter().try_for_each(|data| {
+                    data.try_iter().map(|entries| {
+                        entries.for_each(|entry| {
+                            let count = entry.count;
+                            if count > 0 {
+                                let mut key = Frames::from(entry.item.clone());
+                                if let Some(processor) = &self.frames_post_processor {
+                                    processor(&mut key);
+                                }
 
-                        match hash_map.get_mut(&key) {
-                            Some(value) => {
-                                *value += count;
-                            }
-                            None => {
-                                match hash_map.insert(key, count) {
-                                    None => {}
-                                    Some(_) => {
-                                        unreachable!();
+                                match hash_map.get_mut(&key) {
+                                    Some(value) => {
+                                        *value += count;
                                     }
-                                };
+                                    None => {
+                                        match hash_map.insert(key, count) {
+                                            None => {}
+                                            Some(_) => {
+                                                unreachable!();
+                                            }
+                                        };
+                                    }
+                                }
                             }
-                        }
-                    }
-                });
+                        })
+                    })
+                })?;
 
                 Ok(Report {
                     data: hash_map,
@@ -157,60 +165,6 @@ impl Debug for Report {
     }
 }
 
-#[cfg(feature = "flamegraph")]
-mod flamegraph {
-    use super::*;
-    use inferno::flamegraph;
-    use std::fmt::Write;
-
-    impl Report {
-        /// `flamegraph` will write an svg flamegraph into `writer` **only available with `flamegraph` feature**
-        pub fn flamegraph<W>(&self, writer: W) -> Result<()>
-        where
-            W: std::io::Write,
-        {
-            self.flamegraph_with_options(writer, &mut flamegraph::Options::default())
-        }
-
-        /// same as `flamegraph`, but accepts custom `options` for the flamegraph
-        pub fn flamegraph_with_options<W>(
-            &self,
-            writer: W,
-            options: &mut flamegraph::Options,
-        ) -> Result<()>
-        where
-            W: std::io::Write,
-        {
-            let lines: Vec<String> = self
-                .data
-                .iter()
-                .map(|(key, value)| {
-                    let mut line = key.thread_name_or_id();
-                    line.push(';');
-
-                    for frame in key.frames.iter().rev() {
-                        for symbol in frame.iter().rev() {
-                            write!(&mut line, "{};", symbol).unwrap();
-                        }
-                    }
-
-                    line.pop().unwrap_or_default();
-                    write!(&mut line, " {}", value).unwrap();
-
-                    line
-                })
-                .collect();
-            if !lines.is_empty() {
-                flamegraph::from_lines(options, lines.iter().map(|s| &**s), writer).unwrap();
-                // TODO: handle this error
-            }
-
-            Ok(())
-        }
-    }
-}
-
-#[cfg(feature = "_protobuf")]
 #[allow(clippy::useless_conversion)]
 #[allow(clippy::needless_update)]
 mod protobuf {

@@ -29,7 +29,11 @@ pub(crate) static PROFILER: Lazy<RwLock<Result<Profiler>>> =
     Lazy::new(|| RwLock::new(Profiler::new()));
 
 pub struct Profiler {
-    pub(crate) data: Collector<UnresolvedFrames>,
+    // escape-lab fork: the collector (about 75 MiB of buckets at the default
+    // depth) exists only while a profile runs: made in `start`, dropped in
+    // `stop`, instead of made with the profiler and made again on every stop
+    // (which kept one alive for the rest of the process).
+    pub(crate) data: Option<Collector<UnresolvedFrames>>,
     sample_counter: i32,
 
     running: bool,
@@ -385,7 +389,7 @@ extern "C" fn perf_signal_handler(
 impl Profiler {
     fn new() -> Result<Self> {
         Ok(Profiler {
-            data: Collector::new()?,
+            data: None,
             sample_counter: 0,
             running: false,
 
@@ -421,6 +425,9 @@ impl Profiler {
         if self.running {
             Err(Error::Running)
         } else {
+            if self.data.is_none() {
+                self.data = Some(Collector::new()?);
+            }
             self.register_signal_handler()?;
             self.running = true;
 
@@ -430,7 +437,7 @@ impl Profiler {
 
     fn init(&mut self) -> Result<()> {
         self.sample_counter = 0;
-        self.data = Collector::new()?;
+        self.data = None;
         self.running = false;
 
         Ok(())
@@ -480,6 +487,8 @@ impl Profiler {
         let frames = UnresolvedFrames::new(backtrace, thread_name, thread_id, sample_timestamp);
         self.sample_counter += 1;
 
-        if let Ok(()) = self.data.add(frames, 1) {}
+        if let Some(data) = self.data.as_mut() {
+            if let Ok(()) = data.add(frames, 1) {}
+        }
     }
 }

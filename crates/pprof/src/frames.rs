@@ -13,20 +13,6 @@ use symbolic_demangle::demangle;
 use crate::backtrace::{Frame, Trace, TraceImpl};
 use crate::{MAX_DEPTH, MAX_THREAD_NAME};
 
-#[cfg(feature = "perfmaps")]
-fn resolve_in_perfmap(ip: usize) -> Option<Symbol> {
-    use crate::perfmap::get_resolver;
-
-    if let Some(perf_map_resolver) = get_resolver().as_ref() {
-        if let Some(symbol) = perf_map_resolver.find(ip as _) {
-            return Some(Symbol::from(symbol));
-        }
-    }
-
-    None
-}
-
-#[cfg(not(feature = "perfmaps"))]
 fn resolve_in_perfmap(_ip: usize) -> Option<Symbol> {
     None
 }
@@ -86,7 +72,7 @@ impl PartialEq for UnresolvedFrames {
         if self.thread_id != other.thread_id || frames1.len() != frames2.len() {
             false
         } else {
-            // Compare the sampled instructions, not the functions they are
+            // escape-lab fork: compare the sampled instructions, not the functions they are
             // in: two samples in one function at different lines (or in
             // different functions inlined into it) are different stacks.
             Iterator::zip(frames1.iter(), frames2.iter()).all(|(s1, s2)| s1.ip() == s2.ip())
@@ -98,6 +84,7 @@ impl Eq for UnresolvedFrames {}
 
 impl Hash for UnresolvedFrames {
     fn hash<H: Hasher>(&self, state: &mut H) {
+        // escape-lab fork: hash by instruction, as `eq` compares.
         self.frames.iter().for_each(|frame| frame.ip().hash(state));
         self.thread_id.hash(state);
     }
@@ -280,22 +267,5 @@ mod tests {
         assert_eq!(&symbol.name(), "foo::bar")
     }
 
-    #[test]
-    fn demangle_cpp() {
-        let name =
-            b"_ZNK3MapI10StringName3RefI8GDScriptE10ComparatorIS0_E16DefaultAllocatorE3hasERKS0_"
-                .to_vec();
-
-        let symbol = Symbol {
-            name: Some(name),
-            addr: None,
-            lineno: None,
-            filename: None,
-        };
-
-        assert_eq!(
-            &symbol.name(),
-            "Map<StringName, Ref<GDScript>, Comparator<StringName>, DefaultAllocator>::has(StringName const&) const"
-        )
-    }
+    // escape-lab fork: `demangle_cpp` removed with the `cpp` feature.
 }

@@ -55,7 +55,7 @@ pub trait Trace {
         target_arch = "riscv64",
         target_arch = "loongarch64"
     ),
-    any(feature = "frame-pointer", feature = "framehop-unwinder")
+    feature = "frame-pointer"
 )))]
 mod backtrace_rs;
 #[cfg(not(all(
@@ -65,7 +65,7 @@ mod backtrace_rs;
         target_arch = "riscv64",
         target_arch = "loongarch64"
     ),
-    any(feature = "frame-pointer", feature = "framehop-unwinder")
+    feature = "frame-pointer"
 )))]
 pub use backtrace_rs::Trace as TraceImpl;
 
@@ -89,17 +89,3 @@ pub mod frame_pointer;
     feature = "frame-pointer"
 ))]
 pub use frame_pointer::Trace as TraceImpl;
-
-#[cfg(all(
-    any(target_arch = "x86_64", target_arch = "aarch64",),
-    any(target_os = "linux", target_os = "macos",),
-    feature = "framehop-unwinder"
-))]
-pub mod framehop_unwinder;
-
-#[cfg(all(
-    any(target_arch = "x86_64", target_arch = "aarch64",),
-    any(target_os = "linux", target_os = "macos",),
-    feature = "framehop-unwinder"
-))]
-pub use framehop_unwinder::Trace as TraceImpl;

@@ -1,7 +1,7 @@
 // Copyright 2019 TiKV Project Authors. Licensed under Apache-2.0.
 
-// escape-lab: rustc 1.95 warns about four elided lifetimes of upstream code;
-// silenced here so that every build of the workspace stays quiet (PATCH.md).
+// escape-lab fork: rustc 1.95 warns about four elided lifetimes of upstream code;
+// silenced here so that every build of the workspace stays quiet (FORK.md).
 #![allow(mismatched_lifetime_syntaxes)]
 
 //! pprof-rs is an integrated profiler for rust program.
@@ -62,8 +62,6 @@ mod backtrace;
 mod collector;
 mod error;
 mod frames;
-#[cfg(feature = "perfmaps")]
-mod perfmap;
 mod profiler;
 mod report;
 mod timer;
@@ -75,11 +73,7 @@ pub use self::frames::{Frames, Symbol};
 pub use self::profiler::{ProfilerGuard, ProfilerGuardBuilder};
 pub use self::report::{Report, ReportBuilder, UnresolvedReport};
 
-#[cfg(feature = "flamegraph")]
-pub use inferno::flamegraph;
-
 #[allow(clippy::all)]
-#[cfg(all(feature = "prost-codec", not(feature = "protobuf-codec")))]
 pub mod protos {
     pub use prost::Message;
 
@@ -88,15 +82,3 @@ pub mod protos {
         "/proto/perftools.profiles.rs"
     ));
 }
-
-#[cfg(feature = "protobuf-codec")]
-pub mod protos {
-    pub use protobuf::Message;
-
-    include!(concat!(env!("OUT_DIR"), "/mod.rs"));
-
-    pub use self::profile::*;
-}
-
-#[cfg(feature = "criterion")]
-pub mod criterion;
