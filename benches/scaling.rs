@@ -41,7 +41,7 @@ use common::record::{self, Row, Slot};
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use escape_lab::fmt::{group as thousands, ns as fmt_ns, per_call};
+use escape_lab::__private::fmt::{group as thousands, ns as fmt_ns, per_call};
 use serde::Serialize;
 use workload::scaling::{data_root, Corpus, Lang, SEED};
 

@@ -31,7 +31,7 @@ use acmatch::{chunks, Automaton, Variant, DEFAULT_CHUNK};
 use common::engines::{self, Engine, Haystack, Kind, Reference, PEER_IDS};
 use common::record::{self, Row, Slot};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use escape_lab::fmt::{error_chain, group as thousands};
+use escape_lab::__private::fmt::{error_chain, group as thousands};
 use serde::Serialize;
 use workload::{Builtin, Workload};
 

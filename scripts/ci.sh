@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every CI step, in order: format, lint, the release build, the README's
-# test command, the benches' smoke test, and the gate (allocations and
+# Every CI step, in order: format, lint (and the library's feature sets
+# alone), the release build, the README's test command (which includes the
+# packaged-crate test), the benches' smoke test, and the gate (allocations and
 # instructions, and that extra work is caught). `.ci/run` and
 # `.github/workflows/ci.yml` both call this script.
 set -euo pipefail
@@ -8,9 +9,17 @@ cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-# The release build first: the gate below needs it, and the template test
-# (crates/escape-lab/tests/template.rs) builds its bench in this target
-# folder, reusing these artifacts instead of compiling them again.
+# The library's feature sets on their own (the workspace builds it with
+# `lab` and `live` together): the light build (assertions only) and `live`
+# without `lab`, linted and tested; the docs as docs.rs builds them.
+cargo clippy -p escape-lab --all-targets --no-default-features -- -D warnings
+cargo clippy -p escape-lab --all-targets --no-default-features --features live -- -D warnings
+cargo test -p escape-lab --no-default-features --lib --tests
+cargo test -p escape-lab --no-default-features --features live --lib --tests
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p escape-lab --features live
+# The rust-version users inherit: no dependency of the library needs more.
+python3 scripts/msrv.py
+# The release build first: the gate below needs it.
 cargo build --release
 cargo test --workspace
 cargo test --benches

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use acmatch::{chunks, Automaton, Cursor, Matcher, Variant};
-use escape_lab::model::WorkloadInfo;
-use escape_lab::profile::ProfileOptions;
+use escape_lab::runner::ProfileOptions;
 use escape_lab::Scenario;
+use escape_lab::WorkloadInfo;
 use workload::{Builtin, Workload};
 
 use crate::scenarios::{self, case_scenarios, variant_scenarios, workload_info};
@@ -38,7 +38,7 @@ pub const DEFAULT_MAX_INPUT_BYTES: u64 = 1 << 30;
 impl WorkloadChoice {
     /// Loads the chosen workload. Pattern and haystack files are read once,
     /// whatever they are (a file, a pipe, `/dev/stdin`, a FIFO), through
-    /// [`escape_lab::input::stage`]: a profile's children get the same
+    /// [`escape_lab::__private::input::stage`]: a profile's children get the same
     /// bytes.
     ///
     /// # Errors
@@ -62,8 +62,10 @@ impl WorkloadChoice {
                     n => n,
                 };
                 let read = |name: &str, path: &PathBuf| {
-                    escape_lab::input::stage(name, || escape_lab::input::read_limited(path, limit))
-                        .map_err(|e| ArticleError::Lab(e.into()))
+                    escape_lab::__private::input::stage(name, || {
+                        escape_lab::__private::input::read_limited(path, limit)
+                    })
+                    .map_err(|e| ArticleError::Lab(e.into()))
                 };
                 let pattern_text = read("patterns", p)?;
                 let haystack = read("haystack", h)?;
@@ -247,7 +249,7 @@ pub fn scenarios(
 ) -> Result<(Vec<Scenario>, WorkloadInfo), ArticleError> {
     // A child that runs a case study needs no workload: do not build one
     // (under valgrind that alone would take a second).
-    if let Some(name) = escape_lab::pass::child_scenario() {
+    if let Some(name) = escape_lab::__private::pass::child_scenario() {
         if !Variant::ALL.iter().any(|v| v.name() == name) {
             return Ok((Vec::new(), WorkloadInfo::default()));
         }

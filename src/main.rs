@@ -13,8 +13,8 @@ use article::commands::{self, MatchOptions, ProfileCommand, WorkloadChoice};
 use article::serve::ServeOptions;
 use article::ArticleError;
 use clap::{Args, Parser, Subcommand};
-use escape_lab::cli::{self, CheckArgs, DiffArgs, RunArgs};
-use escape_lab::gate::check::CheckOptions;
+use escape_lab::runner::CheckOptions;
+use escape_lab::runner::{self as cli, CheckArgs, DiffArgs, RunArgs};
 
 #[global_allocator]
 static ALLOC: escape_lab::Alloc = escape_lab::Alloc;
@@ -213,7 +213,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn profile(args: &ProfileArgs) -> Result<ExitCode> {
-    let out = escape_lab::profile::default_out_dir(Path::new("profiles"));
+    let out = escape_lab::runner::default_out_dir(Path::new("profiles"));
     let run = args
         .run
         .options(out, PathBuf::from(SOURCE_ROOT))

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use acmatch::{chunks, Automaton, Cursor, MatchError, Matcher, Variant};
-use escape_lab::model::WorkloadInfo;
+use escape_lab::WorkloadInfo;
 use escape_lab::{CallError, Scenario};
 use workload::Workload;
 
@@ -121,14 +121,17 @@ pub fn workload_info(w: &Workload, chunk: usize) -> WorkloadInfo {
     let per_call = if chunk == 0 {
         "the whole haystack per call".to_string()
     } else {
-        format!("{} bytes per call", escape_lab::fmt::group(chunk as u64))
+        format!(
+            "{} bytes per call",
+            escape_lab::__private::fmt::group(chunk as u64)
+        )
     };
     WorkloadInfo {
         name: w.name.clone(),
         description: format!(
             "{} patterns, {} bytes of haystack, {per_call}",
-            escape_lab::fmt::group(w.patterns.len() as u64),
-            escape_lab::fmt::group(w.haystack.len() as u64)
+            escape_lab::__private::fmt::group(w.patterns.len() as u64),
+            escape_lab::__private::fmt::group(w.haystack.len() as u64)
         ),
         facts: [
             ("patterns", w.patterns.len() as u64),

@@ -17,10 +17,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use escape_lab::alloc::{self, Mode};
-use escape_lab::fmt::group;
+use escape_lab::__private::fmt::group;
+use escape_lab::__private::scenario::Call;
+use escape_lab::__private::{self as alloc, Mode};
 use escape_lab::live::{sampler, Server};
-use escape_lab::scenario::{Call, CallError};
+use escape_lab::CallError;
 use escape_lab::Scenario;
 
 use crate::ArticleError;
@@ -446,8 +447,8 @@ pub fn print_measured(
             "{:<12} {:>7} {:>12} {:>12} {:>8.1}% {:>14.2} {:>14.2} {:>7} {:>14.2} {:>14.2} {:>7} {:>8}",
             r.name,
             r.rounds,
-            escape_lab::fmt::ns(r.system_ns),
-            escape_lab::fmt::ns(r.sampled_ns),
+            escape_lab::__private::fmt::ns(r.system_ns),
+            escape_lab::__private::fmt::ns(r.sampled_ns),
             r.overhead * 100.0,
             r.exact.0,
             r.estimate.0,

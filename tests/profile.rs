@@ -94,7 +94,8 @@ fn assert_xml(path: &Path) -> String {
 }
 
 fn pprof_samples(path: &Path) -> (usize, Vec<String>) {
-    let p = escape_lab::pprof::encode::from_bytes(&std::fs::read(path).unwrap()).unwrap();
+    let p =
+        escape_lab::__private::pprof::encode::from_bytes(&std::fs::read(path).unwrap()).unwrap();
     let strings = p.string_table.clone();
     (p.sample.len(), strings)
 }

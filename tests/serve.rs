@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-use escape_lab::pprof::encode::{self, Profile, ProfileIndex};
+use escape_lab::__private::pprof::encode::{self, Profile, ProfileIndex};
 
 const BIN: &str = env!("CARGO_BIN_EXE_escape-lab");
 

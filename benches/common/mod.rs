@@ -44,7 +44,7 @@ pub const UNOPTIMISED_HAYSTACK: usize = 64 * 1024;
 pub fn criterion_config() -> Criterion {
     Criterion::default()
         .with_profiler(profiler::FlameProfiler::new(
-            escape_lab::pprof::cpu::MAX_FREQUENCY_HZ,
+            escape_lab::__private::pprof::cpu::MAX_FREQUENCY_HZ,
         ))
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))

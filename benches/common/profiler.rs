@@ -3,7 +3,7 @@
 //!
 //! pprof's own `criterion` integration is pinned to criterion 0.5 and its
 //! flamegraphs to inferno 0.11 (DESIGN.md, "Known traps"), so this one goes
-//! through `escape_lab::pprof` and `escape_lab::flame`, as escape-lab's CPU
+//! through `escape_lab::__private::pprof` and `escape_lab::__private::flame`, as escape-lab's CPU
 //! pass does: every sample keeps its own instruction (so inlined frames and
 //! lines are right), sampling is capped at the kernel's 250 Hz, `malloc`
 //! and `free` are not blocklisted, and the SVGs look the same.
@@ -12,9 +12,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use criterion::profiler::Profiler;
-use escape_lab::flame;
-use escape_lab::fmt::error_chain;
-use escape_lab::pprof::{cpu, encode, fold, mapping, symbolize};
+use escape_lab::__private::flame;
+use escape_lab::__private::fmt::error_chain;
+use escape_lab::__private::pprof::{cpu, encode, fold, mapping, symbolize};
 
 // Set between criterion's `start_profiling` and `stop_profiling` calls.
 static PROFILING: AtomicBool = AtomicBool::new(false);
@@ -96,9 +96,10 @@ fn write(samples: &cpu::CpuSamples, benchmark_id: &str, dir: &Path) -> Result<u6
         fold::fold(&profile, 0, &fold::FoldOptions::default()).map_err(|e| error_chain(&e))?;
     let title = format!("{benchmark_id}: CPU");
     let svg = flame::cpu_svg(&folded, &title).map_err(|e| error_chain(&e))?;
-    escape_lab::atomic::write(&dir.join("flamegraph.svg"), svg.as_bytes())
+    escape_lab::__private::atomic::write(&dir.join("flamegraph.svg"), svg.as_bytes())
         .map_err(|e| error_chain(&e))?;
     let pb = encode::to_gzip(&profile).map_err(|e| error_chain(&e))?;
-    escape_lab::atomic::write(&dir.join("profile.pb.gz"), &pb).map_err(|e| error_chain(&e))?;
+    escape_lab::__private::atomic::write(&dir.join("profile.pb.gz"), &pb)
+        .map_err(|e| error_chain(&e))?;
     Ok(samples.total())
 }

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use countalloc::Counts;
 use criterion::Bencher;
-use escape_lab::fmt::{group as thousands, ns as fmt_ns, per_call, ratio};
+use escape_lab::__private::fmt::{group as thousands, ns as fmt_ns, per_call, ratio};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -460,8 +460,8 @@ pub fn save(group: &str, file: &str, op: &str, input: Value, fresh: BTreeMap<Str
     bytes.push(b'\n');
     std::fs::create_dir_all(&dir)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-    escape_lab::atomic::write(&path, &bytes)
-        .unwrap_or_else(|e| panic!("{}", escape_lab::fmt::error_chain(&e)));
+    escape_lab::__private::atomic::write(&path, &bytes)
+        .unwrap_or_else(|e| panic!("{}", escape_lab::__private::fmt::error_chain(&e)));
     println!(
         "{file}: {} ({ran} from this run, {kept} kept from earlier runs)",
         path.display()

@@ -11,16 +11,16 @@
 //! 1. install escape-lab's allocator as the global allocator;
 //! 2. build the same scenario list in every process (the library re-runs
 //!    this binary with the same arguments for each pass);
-//! 3. call `escape_lab::profile::run`.
+//! 3. call `escape_lab::__private::profile::run`.
 
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use escape_lab::model::WorkloadInfo;
-use escape_lab::profile::{self, ProfileOptions};
+use escape_lab::__private::profile::{self, ProfileOptions};
 use escape_lab::Scenario;
+use escape_lab::WorkloadInfo;
 
 #[global_allocator]
 static ALLOC: escape_lab::Alloc = escape_lab::Alloc;
@@ -81,7 +81,10 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("custom_scenarios: {}", escape_lab::fmt::error_chain(&e));
+            eprintln!(
+                "custom_scenarios: {}",
+                escape_lab::__private::fmt::error_chain(&e)
+            );
             ExitCode::from(2)
         }
     }

@@ -47,11 +47,11 @@
 //! - **Go's `AllocsPerRun`** returns an average rounded down to an integer:
 //!   0.5 allocations per run reads as 0.
 
-use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
 
-use crate::alloc::{set_tracing, Measuring};
+use crate::alloc::{set_tracing, take_traces, Measuring};
 
 /// Exact allocations of some runs of a closure, on the calling thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,31 +192,37 @@ pub fn check<R>(runs: u64, mut f: impl FnMut() -> R, expect: Expect, file: &str,
 #[macro_export]
 macro_rules! assert_allocs {
     ($f:expr, runs = $runs:expr, <= $n:expr $(,)?) => {
-        $crate::assert::check(
+        $crate::__private::assert_check(
             $runs,
             $f,
-            $crate::assert::Expect::AtMost($n),
+            $crate::__private::Expect::AtMost($n),
             file!(),
             line!(),
         )
     };
     ($f:expr, runs = $runs:expr, $n:expr $(,)?) => {
-        $crate::assert::check(
+        $crate::__private::assert_check(
             $runs,
             $f,
-            $crate::assert::Expect::Exactly($n),
+            $crate::__private::Expect::Exactly($n),
             file!(),
             line!(),
         )
     };
     ($f:expr, <= $n:expr $(,)?) => {
-        $crate::assert::check(10, $f, $crate::assert::Expect::AtMost($n), file!(), line!())
-    };
-    ($f:expr, $n:expr $(,)?) => {
-        $crate::assert::check(
+        $crate::__private::assert_check(
             10,
             $f,
-            $crate::assert::Expect::Exactly($n),
+            $crate::__private::Expect::AtMost($n),
+            file!(),
+            line!(),
+        )
+    };
+    ($f:expr, $n:expr $(,)?) => {
+        $crate::__private::assert_check(
+            10,
+            $f,
+            $crate::__private::Expect::Exactly($n),
             file!(),
             line!(),
         )
@@ -235,7 +241,13 @@ macro_rules! assert_allocs {
 #[macro_export]
 macro_rules! assert_no_allocs {
     ($f:expr $(,)?) => {
-        $crate::assert::check(10, $f, $crate::assert::Expect::Exactly(0), file!(), line!())
+        $crate::__private::assert_check(
+            10,
+            $f,
+            $crate::__private::Expect::Exactly(0),
+            file!(),
+            line!(),
+        )
     };
 }
 
@@ -252,22 +264,6 @@ pub struct TracedSite {
     pub bytes: u64,
 }
 
-thread_local! {
-    static TRACES: RefCell<Vec<(backtrace::Backtrace, usize)>> = const { RefCell::new(Vec::new()) };
-    static IN_RECORD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Called by the allocator for each traced allocation on this thread.
-pub(crate) fn record(size: usize) {
-    let busy = IN_RECORD.try_with(|b| b.replace(true)).unwrap_or(true);
-    if busy {
-        return;
-    }
-    let bt = backtrace::Backtrace::new_unresolved();
-    let _ = TRACES.try_with(|t| t.borrow_mut().push((bt, size)));
-    let _ = IN_RECORD.try_with(|b| b.set(false));
-}
-
 /// Runs `f` once to warm up, then `runs` times with every allocation's
 /// stack recorded, and returns the sites in your code, most allocations
 /// first.
@@ -278,19 +274,17 @@ pub(crate) fn record(size: usize) {
 pub fn top_sites<R>(runs: u64, mut f: impl FnMut() -> R) -> Vec<TracedSite> {
     let _on = Measuring::start();
     drop(black_box(f()));
-    TRACES.with(|t| t.borrow_mut().clear());
     set_tracing(true);
     for _ in 0..runs {
         drop(black_box(f()));
     }
     set_tracing(false);
-    let traces = TRACES.with(|t| std::mem::take(&mut *t.borrow_mut()));
-    let root = crate::profile::source_root();
-    let root = root.to_string_lossy().trim_end_matches('/').to_string() + "/";
+    let traces = take_traces();
+    let root = crate::paths::source_root();
+    let cwd = std::env::current_dir().unwrap_or_default();
     let mut sites: Vec<TracedSite> = Vec::new();
-    for (mut bt, size) in traces {
-        bt.resolve();
-        let Some((location, function)) = first_own_frame(&bt, &root) else {
+    for (bt, size) in traces {
+        let Some((location, function)) = first_own_frame(&bt.to_string(), &cwd, &root) else {
             continue;
         };
         match sites.iter_mut().find(|s| s.location == location) {
@@ -310,44 +304,101 @@ pub fn top_sites<R>(runs: u64, mut f: impl FnMut() -> R) -> Vec<TracedSite> {
     sites
 }
 
-/// The innermost frame of `bt` in the user's code: a file outside the
-/// toolchain and the registry, a function outside the allocation machinery.
-fn first_own_frame(bt: &backtrace::Backtrace, root: &str) -> Option<(String, String)> {
-    const MACHINERY: &[&str] = &[
-        "escape_lab::alloc",
-        "escape_lab::assert",
-        "<escape_lab::alloc",
-        "countalloc::",
-        "<countalloc::",
-        "backtrace::",
-        "std::",
-        "core::",
-        "alloc::",
-        "<alloc::",
-        "<core::",
-        "<std::",
-        "__rust",
-    ];
-    for frame in bt.frames() {
-        for sym in frame.symbols() {
-            let (Some(file), Some(line)) = (sym.filename(), sym.lineno()) else {
-                continue;
-            };
-            let file = file.to_string_lossy();
-            if file.starts_with("/rustc/") || file.contains("/.cargo/registry/") {
-                continue;
-            }
-            let name = sym
-                .name()
-                .map(|n| format!("{n:#}"))
-                .unwrap_or_else(|| "?".to_string());
-            if MACHINERY.iter().any(|m| name.starts_with(m)) {
-                continue;
-            }
-            let rel = file.strip_prefix(root).unwrap_or(&file);
-            let col = sym.colno().map_or(String::new(), |c| format!(":{c}"));
-            return Some((format!("{rel}:{line}{col}"), name));
+/// The innermost frame of a backtrace in the program's own code
+/// ([`crate::frames::is_own`]), as `(path:line:col, function)`, the path
+/// relative to `root` when under it.
+///
+/// `text` is std's `Backtrace` as `Display` writes it: a line per frame,
+/// `N: function` (inlined functions of one address on lines of their own,
+/// innermost first), each followed by `at path:line:col` when known; paths
+/// under the current folder `cwd` are written `./relative`.
+fn first_own_frame(text: &str, cwd: &Path, root: &Path) -> Option<(String, String)> {
+    let mut lines = text.lines().map(str::trim).peekable();
+    while let Some(line) = lines.next() {
+        if line.starts_with("at ") {
+            continue;
         }
+        let function = match line.split_once(": ") {
+            Some((n, f)) if n.bytes().all(|b| b.is_ascii_digit()) => f,
+            _ => line,
+        };
+        let Some(at) = lines.peek().and_then(|l| l.strip_prefix("at ")) else {
+            continue;
+        };
+        let Some((file, line, col)) = split_location(at) else {
+            continue;
+        };
+        if !crate::frames::is_own(function, Some(file)) {
+            continue;
+        }
+        let path = match file.strip_prefix("./") {
+            Some(rel) => cwd.join(rel),
+            None => PathBuf::from(file),
+        };
+        let shown = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        return Some((format!("{shown}:{line}:{col}"), function.to_string()));
     }
     None
+}
+
+/// `path:line:col` → its three parts.
+fn split_location(at: &str) -> Option<(&str, &str, &str)> {
+    let (rest, col) = at.rsplit_once(':')?;
+    let (file, line) = rest.rsplit_once(':')?;
+    (!file.is_empty()
+        && line.bytes().all(|b| b.is_ascii_digit())
+        && col.bytes().all(|b| b.is_ascii_digit()))
+    .then_some((file, line, col))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_own_frame_of_a_std_backtrace() {
+        let text = "   0: std::backtrace::Backtrace::create
+             at /rustc/abc/library/std/src/backtrace.rs:331:13
+   1: escape_lab::alloc::record
+             at ./src/alloc.rs:112:14
+   2: <escape_lab::alloc::SwitchAlloc as core::alloc::global::GlobalAlloc>::alloc
+             at ./src/alloc.rs:150:21
+   3: __rustc::__rust_alloc
+   4: alloc::raw_vec::RawVec<T,A>::grow_one
+             at /rustc/abc/library/alloc/src/raw_vec/mod.rs:340:9
+   5: own::fields_into
+             at ./src/lib.rs:24:44
+      own::caller
+             at ./src/lib.rs:40:5
+   6: main
+";
+        let cwd = Path::new("/home/u/own");
+        assert_eq!(
+            first_own_frame(text, cwd, Path::new("/home/u/own")),
+            Some((
+                "src/lib.rs:24:44".to_string(),
+                "own::fields_into".to_string()
+            ))
+        );
+        assert_eq!(
+            first_own_frame(text, cwd, Path::new("/elsewhere")),
+            Some((
+                "/home/u/own/src/lib.rs:24:44".to_string(),
+                "own::fields_into".to_string()
+            ))
+        );
+        assert_eq!(
+            first_own_frame(
+                "   0: __rustc::__rust_alloc
+",
+                cwd,
+                cwd
+            ),
+            None
+        );
+    }
 }

@@ -60,7 +60,8 @@ pub enum Error {
     /// A profile could not be taken, read or encoded.
     #[error(transparent)]
     Profile(#[from] crate::pprof::Error),
-    /// The live endpoints could not start.
+    /// The live endpoints could not start (feature `live`).
+    #[cfg(feature = "live")]
     #[error(transparent)]
     Live(#[from] crate::live::LiveError),
 }

@@ -28,7 +28,7 @@ pub fn group_signed(x: i128) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -47,7 +47,7 @@ pub fn per_call(total: u64, calls: u64) -> String {
     if calls == 0 {
         return "0".into();
     }
-    if total % calls == 0 {
+    if total.is_multiple_of(calls) {
         group(total / calls)
     } else {
         let hundredths = (u128::from(total) * 100 + u128::from(calls) / 2) / u128::from(calls);

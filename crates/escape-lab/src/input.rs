@@ -9,11 +9,11 @@
 //!
 //! ```no_run
 //! # fn parse(_: &[u8]) {}
-//! let text = escape_lab::input::stage("haystack", || {
-//!     escape_lab::input::read_limited(std::path::Path::new("/dev/stdin"), 1 << 30)
+//! let text = escape_lab::__private::input::stage("haystack", || {
+//!     escape_lab::__private::input::read_limited(std::path::Path::new("/dev/stdin"), 1 << 30)
 //! })?;
 //! parse(&text);
-//! # Ok::<(), escape_lab::input::InputError>(())
+//! # Ok::<(), escape_lab::__private::input::InputError>(())
 //! ```
 //!
 //! In the parent, [`stage`] runs the loader and keeps the bytes for the run

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::cli::{self, CheckArgs, DiffArgs, RunArgs};
 use crate::gate::check::CheckOptions;
 use crate::model::WorkloadInfo;
+use crate::runner::{self, CheckArgs, DiffArgs, RunArgs};
 use crate::{child, profile, Error, Scenario};
 
 /// A set of scenarios and how to report them; [`Lab::main`] runs the
@@ -110,7 +110,7 @@ impl Lab {
     }
 
     /// Sets the folder allocation sites are reported relative to. Default:
-    /// [`profile::source_root`].
+    /// [`crate::paths::source_root`].
     ///
     /// Allocates the path.
     #[must_use]
@@ -159,7 +159,7 @@ impl Lab {
         let bench = bench_name(args.first().map(Path::new));
         match self.dispatch(cli, &bench) {
             Ok(code) => code,
-            Err(e) => cli::report_error(&e),
+            Err(e) => runner::report_error(&e),
         }
     }
 
@@ -167,7 +167,7 @@ impl Lab {
         let root = self
             .source_root
             .clone()
-            .unwrap_or_else(profile::source_root);
+            .unwrap_or_else(crate::paths::source_root);
         match cli.command {
             None if !cli.bench => Ok(self.smoke_test(&cli.filters)),
             None => self.profile(&cli.filters, &cli.run, &root, bench),
@@ -181,13 +181,13 @@ impl Lab {
                     ..CheckOptions::default()
                 };
                 let opts = CheckOptions {
-                    work_dir: profile::target_dir().join("escape-lab").join(bench),
+                    work_dir: crate::paths::target_dir().join("escape-lab").join(bench),
                     source_root: root,
                     ..check.options(defaults)?
                 };
-                cli::check(&self.scenarios, self.workload, &opts, check.format)
+                runner::check(&self.scenarios, self.workload, &opts, check.format)
             }
-            Some(LabCommand::Diff(args)) => cli::diff(&args),
+            Some(LabCommand::Diff(args)) => runner::diff(&args),
             Some(LabCommand::List { filters }) => {
                 for s in select(&self.scenarios, &filters) {
                     println!("{:<32} {:<8} {}", s.name(), s.kind_of(), s.description());
@@ -204,7 +204,7 @@ impl Lab {
         root: &Path,
         bench: &str,
     ) -> Result<ExitCode, Error> {
-        let base = profile::target_dir().join("escape-lab").join(bench);
+        let base = crate::paths::target_dir().join("escape-lab").join(bench);
         let mut opts = run.options(profile::default_out_dir(&base), root.to_path_buf())?;
         opts.compare = self.compare.clone();
         let chosen: Vec<Scenario> = self
@@ -212,7 +212,7 @@ impl Lab {
             .into_iter()
             .filter(|s| selected(s.name(), filters))
             .collect();
-        cli::profile(&chosen, self.workload, &opts, run.open)
+        runner::profile(&chosen, self.workload, &opts, run.open)
     }
 
     /// Every selected scenario's setup and one call, in this process: what

@@ -22,13 +22,30 @@
 //! exact counts (and the instructions) against a committed baseline. For unit tests,
 //! [`assert_allocs!`] and [`allocs_per_run`] assert allocations exactly.
 //!
+//! # Features
+//!
+//! | features | gives | builds |
+//! |---|---|---|
+//! | `default-features = false` | [`Alloc`], [`allocs_per_run`], [`assert_allocs!`], [`assert_no_allocs!`], [`top_sites`] | std and `countalloc` only (2 crates) |
+//! | `lab` (default) | the above, and [`Lab`]/[`main`] for a `harness = false` bench (profile, check, diff, list), [`runner`] for a binary of your own | about 100 crates: pprof, dhat, inferno, clap, ... |
+//! | `live` | the above light part, and `live`: a sampling heap profiler and `/debug/pprof/` endpoints for a running program | about 70 crates, none of `lab`'s command line, dhat or progress bars |
+//!
+//! The cold build times of both forms are in the repository's README.
+//!
 //! # Setup
 //!
-//! In your crate's `Cargo.toml`:
+//! Only assertions in unit tests (see [Testing](#testing)):
 //!
 //! ```toml
 //! [dev-dependencies]
-//! escape-lab = { path = "../escape-lab/crates/escape-lab" }   # your checkout
+//! escape-lab = { version = "0.1", default-features = false }
+//! ```
+//!
+//! Profiles and the gate, in your crate's `Cargo.toml`:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! escape-lab = "0.1"
 //!
 //! [[bench]]
 //! name = "allocs"
@@ -128,8 +145,16 @@
 //!
 //! Counts are exact, per thread (other tests running at the same time never
 //! leak in), after one warm-up run; a failure names the count and the top
-//! allocation site in your code. See [the `assert` module](mod@assert) for how this compares with
-//! allocation-counter and dhat's testing mode.
+//! allocation site in your code (`file:line:col`, relative to your
+//! workspace). These need no feature: with `default-features = false` the
+//! crate builds against std and `countalloc` alone.
+//!
+//! Compared with the others: **allocation-counter** counts across all
+//! threads by default (a test running beside yours leaks in), with no
+//! warm-up and no site on failure; **dhat's testing mode** needs dhat's
+//! allocator (a global lock and a backtrace on every allocation), one
+//! profiler per process and reports whole-run totals; **Go's
+//! `AllocsPerRun`** returns an average rounded down (0.5 reads as 0).
 //!
 //! # In CI
 //!
@@ -141,12 +166,13 @@
 //!
 //! # Live profiling
 //!
-//! For a program that runs (a service, a long job), [`live`] gives Go's
+//! With the feature `live`, for a program that runs (a service, a long
+//! job), `escape_lab::live` gives Go's
 //! `net/http/pprof` workflow on any global allocator: a sampling heap
 //! profiler safe to leave on, and the `/debug/pprof/` endpoints on a
 //! thread of their own.
 //!
-//! ```no_run
+//! ```ignore
 //! // Samples one allocation per 512 KiB on average (Go's MemProfileRate),
 //! // over the system allocator (or `SamplingAlloc::new(your_allocator)`).
 //! #[global_allocator]
@@ -166,10 +192,11 @@
 //! use, `/profile?seconds=30` for CPU), or open `/debug/pprof/` in a
 //! browser for flamegraphs. The estimates are unbiased (each sample scaled
 //! as Go's `scaleHeapSample` does); the sampler never allocates, takes no
-//! lock and no atomic on the unsampled path, and lives in fixed tables (see
-//! [`live::sampler`] for the costs and the bounds). [`Alloc`] has the same
-//! sampler as a mode ([`alloc::Mode::Sample`]). The endpoints have no
-//! authentication: keep them on loopback (see [`live`]).
+//! lock and no atomic on the unsampled path, and lives in fixed tables (the
+//! `live::sampler` docs give the costs and the bounds). The endpoints have
+//! no authentication: keep them on loopback. The `live` module's docs are
+//! the manual for this part (`cargo doc --no-deps -p escape-lab --features
+//! live`); the example there is compiled by the crate's tests.
 //!
 //! # How it works
 //!
@@ -179,31 +206,117 @@
 //! child it runs that pass and exits. No scenario runs in the parent; no
 //! timing is taken under dhat's allocator. The pipeline and the file each
 //! process writes are described in the repository's ARCHITECTURE.md.
+//!
+//! # Reading these docs
+//!
+//! From a checkout of escape-lab: `cargo doc --no-deps -p escape-lab
+//! --features live --open` (escape-lab's CI builds them the same way, with
+//! warnings as errors). In your own crate, where escape-lab is a
+//! dev-dependency, `cargo doc -p escape-lab` makes cargo 1.95 panic (`did
+//! not find features for ... NormalOrDev`), with or without `--no-deps`:
+//! build them from the checkout, or read docs.rs once published.
 #![deny(missing_docs)]
 
-pub mod alloc;
-pub mod assert;
-pub mod atomic;
-pub mod child;
-pub mod cli;
-pub mod diff;
+// Always built: the allocator and the assertions (std and countalloc only).
+mod alloc;
+mod assert;
+mod fmt;
+mod frames;
+mod paths;
+
+// What `lab` and `live` share: the sampler's profiles and flamegraphs.
+#[cfg(feature = "_profiles")]
+mod flame;
+#[cfg(feature = "_profiles")]
+mod pprof;
+
+// `lab`: scenarios, passes in child processes, reports, the gate.
+#[cfg(feature = "lab")]
+mod atomic;
+#[cfg(feature = "lab")]
+mod child;
+#[cfg(feature = "lab")]
+mod diff;
+#[cfg(feature = "lab")]
 mod error;
-pub mod flame;
-pub mod fmt;
-pub mod gate;
-pub mod index;
-pub mod input;
+#[cfg(feature = "lab")]
+mod gate;
+#[cfg(feature = "lab")]
+mod index;
+#[cfg(feature = "lab")]
+mod input;
+#[cfg(feature = "lab")]
 mod lab;
+#[cfg(feature = "lab")]
+mod model;
+#[cfg(feature = "lab")]
+mod pass;
+#[cfg(feature = "lab")]
+mod profile;
+#[cfg(feature = "lab")]
+pub mod runner;
+#[cfg(feature = "lab")]
+mod scenario;
+#[cfg(feature = "lab")]
+mod sites;
+
+#[cfg(feature = "live")]
 pub mod live;
-pub mod model;
-pub mod pass;
-pub mod pprof;
-pub mod profile;
-pub mod scenario;
-pub mod sites;
 
 pub use alloc::SwitchAlloc as Alloc;
-pub use assert::{allocs_per_run, Allocs};
+pub use assert::{allocs_per_run, top_sites, Allocs, TracedSite};
+#[cfg(feature = "lab")]
 pub use error::Error;
+#[cfg(feature = "lab")]
 pub use lab::{main, Lab};
-pub use scenario::{CallError, Scenario};
+#[cfg(feature = "lab")]
+pub use model::WorkloadInfo;
+#[cfg(feature = "lab")]
+pub use scenario::{CallError, CallOutput, Scenario};
+
+/// Not part of the API: what the assertion macros expand to, and the
+/// internals that escape-lab's own binary, benches and tests use. Anything
+/// here can change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::alloc::{mode, set_mode, Mode};
+    pub use crate::assert::{check as assert_check, Expect};
+
+    // Each internal module's public items, under the module's name.
+    macro_rules! internal {
+        ($($(#[$a:meta])* $m:ident),* $(,)?) => {
+            $($(#[$a])* pub mod $m { pub use crate::$m::*; })*
+        };
+    }
+    internal!(fmt, frames, paths);
+    internal!(
+        #[cfg(feature = "_profiles")]
+        flame,
+        #[cfg(feature = "_profiles")]
+        pprof,
+    );
+    internal!(
+        #[cfg(feature = "lab")]
+        atomic,
+        #[cfg(feature = "lab")]
+        child,
+        #[cfg(feature = "lab")]
+        diff,
+        #[cfg(feature = "lab")]
+        gate,
+        #[cfg(feature = "lab")]
+        index,
+        #[cfg(feature = "lab")]
+        input,
+        #[cfg(feature = "lab")]
+        model,
+        #[cfg(feature = "lab")]
+        pass,
+        #[cfg(feature = "lab")]
+        profile,
+        #[cfg(feature = "lab")]
+        scenario,
+        #[cfg(feature = "lab")]
+        sites,
+    );
+}

@@ -60,50 +60,11 @@ fn parse_frame(s: &str) -> Frame {
     }
 }
 
-/// Whether a frame is part of the allocation machinery or the standard
-/// library rather than code that decided to allocate.
+/// Whether a frame is the allocator or library code rather than code that
+/// decided to allocate (the one classification: [`crate::frames`]).
 fn is_machinery(f: &Frame) -> bool {
-    const PREFIXES: &[&str] = &[
-        "alloc::",
-        "core::",
-        "std::",
-        "dhat::",
-        "countalloc::",
-        "escape_lab::alloc::",
-        "__rust",
-        "__rdl",
-    ];
-    let name = f.function.trim_start_matches('<');
-    f.file.starts_with("/rustc/")
-        || f.file.contains("/.cargo/registry/")
-        || f.file.contains("/library/alloc/")
-        || f.file.contains("/library/core/")
-        || f.file.contains("/library/std/")
-        || PREFIXES.iter().any(|p| name.starts_with(p))
-        || is_std_impl(&f.function)
-        || f.function == "[root]"
-}
-
-/// `<u64 as core::fmt::Display>::fmt`, `<[T] as alloc::slice::Concat>::..`:
-/// a standard trait implemented for a primitive or standard type.
-fn is_std_impl(function: &str) -> bool {
-    let Some(rest) = function.strip_prefix('<') else {
-        return false;
-    };
-    let Some((self_ty, tail)) = rest.split_once(" as ") else {
-        return false;
-    };
-    let std_trait = ["core::", "alloc::", "std::"]
-        .iter()
-        .any(|p| tail.starts_with(p));
-    let self_ty = self_ty
-        .trim_start_matches(['&', '*'])
-        .trim_start_matches("mut ");
-    let std_type = !self_ty.contains("::")
-        || ["core::", "alloc::", "std::"]
-            .iter()
-            .any(|p| self_ty.starts_with(p));
-    std_trait && std_type
+    let file = (!f.file.is_empty()).then_some(f.file.as_str());
+    !crate::frames::is_own(&f.function, file)
 }
 
 /// The frame's file relative to the source root, when it is one of the
@@ -150,7 +111,7 @@ fn stack_of(fs: &[&Frame]) -> String {
         .collect();
     let start = match names
         .iter()
-        .position(|n| n.ends_with(crate::pass::MEASURED_CALL))
+        .position(|n| n.ends_with(crate::frames::MEASURED_CALL))
     {
         Some(i) => i + 1,
         None => names

@@ -6,13 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
-use escape_lab::gate::baseline::{Baseline, BaselineEntry, BASELINE_VERSION};
-use escape_lab::gate::check::{compare, CheckOutcome};
-use escape_lab::gate::report::{self, Format};
-use escape_lab::index::Pictures;
-use escape_lab::model::FunctionCost;
-use escape_lab::model::{read_summary, Artifact, WorkloadInfo};
-use escape_lab::{diff, flame, profile, sites};
+use escape_lab::__private::gate::baseline::{Baseline, BaselineEntry, BASELINE_VERSION};
+use escape_lab::__private::gate::check::{compare, CheckOutcome};
+use escape_lab::__private::gate::report::{self, Format};
+use escape_lab::__private::index::Pictures;
+use escape_lab::__private::model::FunctionCost;
+use escape_lab::__private::model::{read_summary, Artifact, WorkloadInfo};
+use escape_lab::__private::{diff, flame, profile, sites};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -137,7 +137,10 @@ fn pictures() -> Pictures {
 #[test]
 fn index_and_terminal_table() {
     let s = read_summary(&dir().join("summary.json")).unwrap();
-    golden("index.html", &escape_lab::index::render(&s, &pictures()));
+    golden(
+        "index.html",
+        &escape_lab::__private::index::render(&s, &pictures()),
+    );
     golden("table.txt", &profile::table(&s));
 }
 

@@ -16,10 +16,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use escape_lab::__private::pprof::encode::{Profile, ProfileIndex};
+use escape_lab::__private::pprof::symbolize::Symbolizer;
 use escape_lab::live::report::{self, HeapProfileOptions};
 use escape_lab::live::{sampler, SamplingAlloc};
-use escape_lab::pprof::encode::{Profile, ProfileIndex};
-use escape_lab::pprof::symbolize::Symbolizer;
 
 /// Passes everything to `System`, counting this thread's calls and, across
 /// threads, every call made while the sampler is in its sampled path

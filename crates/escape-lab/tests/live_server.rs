@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
+use escape_lab::__private::pprof::encode::{self, Profile, ProfileIndex};
 use escape_lab::live::{sampler, LiveError, SamplingAlloc, Server};
-use escape_lab::pprof::encode::{self, Profile, ProfileIndex};
 
 #[global_allocator]
 static ALLOC: SamplingAlloc = SamplingAlloc::system();

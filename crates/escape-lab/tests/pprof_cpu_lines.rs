@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use escape_lab::pprof::{cpu, encode, fold, mapping, symbolize};
+use escape_lab::__private::pprof::{cpu, encode, fold, mapping, symbolize};
 
 const ROUNDS: u32 = 20_000;
 

@@ -6,12 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
-use escape_lab::pprof::encode::{self, ProfileIndex};
-use escape_lab::pprof::fold;
-use escape_lab::pprof::heap::{self, HeapOptions};
-use escape_lab::pprof::listing::{self, Figures, FlatAt, LineCost, ListingOptions};
-use escape_lab::pprof::mapping::Mapping;
-use escape_lab::pprof::source::SourceIndex;
+use escape_lab::__private::pprof::encode::{self, ProfileIndex};
+use escape_lab::__private::pprof::fold;
+use escape_lab::__private::pprof::heap::{self, HeapOptions};
+use escape_lab::__private::pprof::listing::{self, Figures, FlatAt, LineCost, ListingOptions};
+use escape_lab::__private::pprof::mapping::Mapping;
+use escape_lab::__private::pprof::source::SourceIndex;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/.pprof/fixtures")

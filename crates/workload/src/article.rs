@@ -1,7 +1,7 @@
 //! The original Go benchmark's data: `article-en` and `article-zh`.
 //!
-//! The data is not in the repository (see DESIGN.md, "Data"); the folder that
-//! holds `en/` and `cn/` is found by [`article_dir`].
+//! The data is not in the repository (it is the original benchmark's, not
+//! ours to commit); the folder that holds `en/` and `cn/` is found by [`article_dir`].
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -26,8 +26,8 @@ pub fn article_dir(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(dir) = env::var_os(DATA_ENV).filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(dir));
     }
-    // <repo>/crates/workload -> <repo>/../shared/data/article, the layout of
-    // DESIGN.md's "Data" on the developers' machines and in CI. `ancestors`
+    // <repo>/crates/workload -> <repo>/../shared/data/article, where the
+    // developers' machines and CI keep the data beside the checkout. `ancestors`
     // rather than `..` keeps the path readable in messages.
     let dev = Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()

@@ -6,8 +6,9 @@
 //! folded stacks and get an SVG back. The stacks come from
 //! [`crate::pprof::fold`] (CPU, with every sample's own instruction) and
 //! [`crate::sites`] (allocations, from dhat). pprof-rs's own `flamegraph`
-//! and `criterion` features are not used: they pin inferno 0.11 and
-//! criterion 0.5 (DESIGN.md, "Known traps").
+//! and `criterion` features are not used (the fork, `escape-lab-pprof`,
+//! drops them): they pin inferno 0.11 and criterion 0.5, so their SVGs
+//! would look unlike ours and the bench profiler could not use criterion 0.8.
 //!
 //! Output is deterministic: the same folded input gives the same SVG bytes
 //! (inferno's `deterministic` option colours a frame by a hash of its name),
@@ -17,11 +18,11 @@
 //!
 //! ```
 //! let folded = "main;parser::scan 7\nmain;parser::scan;alloc::alloc 3\n";
-//! let svg = escape_lab::flame::cpu_svg(folded, "example").unwrap();
+//! let svg = escape_lab::__private::flame::cpu_svg(folded, "example").unwrap();
 //! assert!(svg.contains("parser::scan"));
 //!
 //! // A scenario without allocations still gets a (small) SVG.
-//! let empty = escape_lab::flame::alloc_svg("", "no_alloc", "allocations").unwrap();
+//! let empty = escape_lab::__private::flame::alloc_svg("", "no_alloc", "allocations").unwrap();
 //! assert!(empty.contains("no allocations"));
 //! ```
 

@@ -28,10 +28,10 @@ pub struct CheckOptions {
     /// the passes' files: removed when every scenario could be measured,
     /// kept when one failed, so that its stderr can be read where the
     /// message says. Default: `<target>/escape-lab` (see
-    /// [`crate::profile::target_dir`]).
+    /// [`crate::paths::target_dir`]).
     pub work_dir: PathBuf,
     /// The folder allocation sites are reported relative to. Default:
-    /// [`crate::profile::source_root`].
+    /// [`crate::paths::source_root`].
     pub source_root: PathBuf,
     /// Only the scenarios whose names contain one of these (all when
     /// empty): the others are neither measured nor compared, and a bless
@@ -54,12 +54,12 @@ impl CheckOptions {
 
 impl Default for CheckOptions {
     fn default() -> CheckOptions {
-        let root = crate::profile::source_root();
+        let root = crate::paths::source_root();
         CheckOptions {
             baseline: root.join("profiles").join("baseline.json"),
             bless: false,
             timeout: Duration::from_secs(60),
-            work_dir: crate::profile::target_dir().join("escape-lab"),
+            work_dir: crate::paths::target_dir().join("escape-lab"),
             source_root: root,
             only: Vec::new(),
             instr: true,

@@ -17,18 +17,9 @@ use std::time::{Duration, SystemTime};
 
 use super::sampler::HeapSnapshot;
 use crate::pprof::encode::{Addresses, Profile, ProfileBuilder};
-use crate::pprof::heap::{trim_allocator_frames, ALLOCATOR_FRAMES};
 use crate::pprof::mapping::Mapping;
+use crate::pprof::symbolize::trim_allocator_frames;
 use crate::pprof::symbolize::{Frame, Symbolizer};
-
-/// Function-name prefixes of the sampler's own frames (the unwinder and the
-/// sampled path), removed with [`ALLOCATOR_FRAMES`].
-pub const SAMPLER_FRAMES: &[&str] = &[
-    "backtrace::",
-    "_Unwind_Backtrace",
-    "escape_lab::live::sampler::",
-    "escape_lab::alloc::",
-];
 
 /// The function name of the overflow bucket's one frame.
 pub const OVERFLOW_FRAME: &str = "[escape-lab sampler: stack table full]";
@@ -105,11 +96,6 @@ pub fn heap_profile(
         b.comment(c);
     }
 
-    let mut prefixes: Vec<&str> = Vec::new();
-    if !options.keep_allocator_frames {
-        prefixes.extend_from_slice(ALLOCATOR_FRAMES);
-        prefixes.extend_from_slice(SAMPLER_FRAMES);
-    }
     for s in &snapshot.stacks {
         let round = |v: f64| v.round() as i64;
         let values = [
@@ -139,7 +125,9 @@ pub fn heap_profile(
                 .map(|l| (l.address, l.frames.to_vec()))
                 .collect()
         };
-        trim_allocator_frames(&mut stack, &prefixes);
+        if !options.keep_allocator_frames {
+            trim_allocator_frames(&mut stack, &[]);
+        }
         let ids = stack
             .iter()
             .map(|(address, frames)| b.location(*address, frames))

@@ -320,7 +320,7 @@ pub struct Summary {
     /// Differential flamegraphs written for the run.
     pub comparisons: Vec<Comparison>,
     /// The inputs read once by the parent and handed to every child, with
-    /// their sizes and checksums (see [`crate::input`]).
+    /// their sizes and checksums (see the `input` module).
     #[serde(default)]
     pub inputs: Vec<crate::input::InputInfo>,
 }

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use crate::alloc::{self, Mode};
 use crate::flame;
+use crate::frames::MEASURED_CALL;
 use crate::model::{Artifact, CpuResult, PassResult, Timing};
-use crate::pass::{Calls, Request, MEASURED_CALL};
+use crate::pass::{Calls, Request};
 use crate::pprof::listing::{self, Figures, FlatAt, ListingOptions};
 use crate::pprof::{cpu, encode, fold, mapping, source, symbolize};
 use crate::scenario::Scenario;

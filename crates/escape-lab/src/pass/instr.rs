@@ -18,12 +18,10 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::alloc::{self, Mode};
+use crate::frames::INSTR_MEASURED_CALLS;
 use crate::model::{Artifact, FunctionCost, InstrResult, PassResult};
 use crate::pass::{measured_calls, Calls};
 use crate::scenario::Scenario;
-
-/// The function whose calls callgrind counts (`--toggle-collect`).
-pub const MEASURED_SYMBOL: &str = "escape_lab_instr_measured_calls";
 
 /// Functions kept per scenario, by exclusive and by inclusive count.
 const TOP_FUNCTIONS: usize = 12;
@@ -43,7 +41,7 @@ const ALLOCATOR: [&str; 8] = [
     "posix_memalign",
 ];
 
-/// The child half: the measured calls inside [`MEASURED_SYMBOL`], under the
+/// The child half: the measured calls inside [`INSTR_MEASURED_CALLS`], under the
 /// system allocator.
 pub(crate) fn child(s: &Scenario, calls: &mut Calls) -> Result<PassResult, String> {
     alloc::set_mode(Mode::System);
@@ -89,7 +87,7 @@ pub(crate) fn command(exe: &Path, dir: &Path) -> Command {
             dir.join(Artifact::CallgrindOut.file_name()).display()
         ))
         .arg("--collect-atstart=no")
-        .arg(format!("--toggle-collect={MEASURED_SYMBOL}"))
+        .arg(format!("--toggle-collect={INSTR_MEASURED_CALLS}"))
         .arg("--quiet")
         .arg(exe);
     cmd
@@ -113,7 +111,7 @@ pub struct Callgrind {
     /// All instructions counted.
     pub total: u64,
     /// Those inside the system allocator's entry points and what they
-    /// call (see [`ALLOCATOR`]).
+    /// call (see `ALLOCATOR`).
     pub allocator: u64,
     /// The top functions.
     pub functions: Vec<FunctionCost>,
@@ -177,10 +175,10 @@ pub(crate) fn parse(text: &str) -> Result<Callgrind, String> {
     let total = total.ok_or("no summary: line (did callgrind finish?)")?;
     let mut merged: HashMap<String, (u64, u64)> = HashMap::new();
     for (name, (ex, inc)) in costs {
-        if name.is_empty() || name == MEASURED_SYMBOL || (ex == 0 && inc >= total) {
+        if name.is_empty() || name == INSTR_MEASURED_CALLS || (ex == 0 && inc >= total) {
             continue;
         }
-        let Some(label) = label(crate::pprof::symbolize::strip_hash(&name)) else {
+        let Some(label) = label(crate::frames::strip_hash(&name)) else {
             continue;
         };
         let e = merged.entry(label).or_default();

@@ -56,7 +56,7 @@ pub struct Settings {
     /// pprof sampling frequency (at most 250). Default: 250.
     pub cpu_hz: i32,
     /// The folder listings and sites are relative to. Default: none, which
-    /// means [`crate::profile::source_root`].
+    /// means [`crate::paths::source_root`].
     pub source_root: Option<PathBuf>,
     /// Run the `instr` pass (valgrind). Default: true; `--quick` and
     /// `--no-instr` turn it off for `profile`.
@@ -76,7 +76,7 @@ impl Settings {
     pub fn source_root(&self) -> PathBuf {
         self.source_root
             .clone()
-            .unwrap_or_else(crate::profile::source_root)
+            .unwrap_or_else(crate::paths::source_root)
     }
 }
 
@@ -210,11 +210,9 @@ impl Calls {
     }
 }
 
-/// The name of the one frame every call of a scenario goes through:
-/// profiles cut stacks there, so flamegraphs start at the scenario's code.
-pub const MEASURED_CALL: &str = "escape_lab_measured_call";
-
-/// The frame named [`MEASURED_CALL`]. Never inlined, and not a tail call
+/// The frame named [`crate::frames::MEASURED_CALL`], which every call of a
+/// scenario goes through: profiles cut stacks there, so flamegraphs start
+/// at the scenario's code. Never inlined, and not a tail call
 /// (`black_box` keeps the call from compiling to a jump that would remove
 /// the frame).
 #[inline(never)]

@@ -38,6 +38,7 @@ pub enum Error {
     },
 
     /// A dhat profile is not valid JSON of the expected shape.
+    #[cfg(feature = "lab")]
     #[error("{what} is not a dhat heap profile")]
     DhatJson {
         /// The file name, or `"input"` when the JSON came from memory.

@@ -39,38 +39,8 @@ use serde::Deserialize;
 use super::encode::{Addresses, Profile, ProfileBuilder};
 use super::mapping::Mapping;
 use super::source::SourceIndex;
-use super::symbolize::{Frame, Symbolizer};
+use super::symbolize::{trim_allocator_frames, Frame, Symbolizer};
 use super::Error;
-
-/// Function-name prefixes of the allocation machinery, removed from the top
-/// (leaf side) of every stack by default.
-///
-/// Besides these, every method of a `GlobalAlloc` implementation
-/// (`<X as core::alloc::global::GlobalAlloc>::alloc`, a custom global
-/// allocator such as a counting or switching one) is removed too.
-pub const ALLOCATOR_FRAMES: &[&str] = &[
-    // `alloc::alloc::{alloc, realloc, exchange_malloc}`, `Global::alloc_impl`
-    "alloc::alloc::",
-    "<alloc::alloc::",
-    // `Box::new`'s allocating helper in recent std (what `exchange_malloc` was)
-    "alloc::boxed::box_new_uninit",
-    // the allocator shims, with and without rustc's `__rustc::` namespace
-    "__rustc::__rust_",
-    "__rustc::__rg_",
-    "__rustc::__rdl_",
-    "__rust_alloc",
-    "__rust_realloc",
-    "__rust_dealloc",
-    "__rust_alloc_zeroed",
-    "__rg_",
-    "__rdl_",
-    "<dhat::",
-    "dhat::",
-];
-
-/// The part of a `GlobalAlloc` method's name that marks it as allocator
-/// machinery.
-const GLOBAL_ALLOC_IMPL: &str = " as core::alloc::global::GlobalAlloc>::";
 
 /// How to turn a dhat profile into a pprof one.
 #[derive(Clone, Copy, Debug, Default)]
@@ -90,7 +60,7 @@ pub struct HeapOptions<'a> {
     /// them.
     pub sources: Option<&'a SourceIndex>,
     /// More function-name prefixes to remove from the top of stacks, on top
-    /// of [`ALLOCATOR_FRAMES`] (a custom global allocator's frames).
+    /// of the allocation machinery (`frames::is_allocator`).
     pub extra_allocator_frames: &'a [&'a str],
     /// Keep the allocator's frames instead (the stacks as dhat wrote them).
     pub keep_allocator_frames: bool,
@@ -201,12 +171,6 @@ pub fn heap_profile(
         b.comment(c);
     }
 
-    let mut prefixes: Vec<&str> = Vec::new();
-    if !options.keep_allocator_frames {
-        prefixes.extend_from_slice(ALLOCATOR_FRAMES);
-        prefixes.extend_from_slice(options.extra_allocator_frames);
-    }
-
     for (i, pp) in file.pps.iter().enumerate() {
         // Check every index first, so an error names the entry.
         for (j, &f) in pp.fs.iter().enumerate() {
@@ -246,7 +210,9 @@ pub fn heap_profile(
             }
             stack.push((address, frames));
         }
-        trim_allocator_frames(&mut stack, &prefixes);
+        if !options.keep_allocator_frames {
+            trim_allocator_frames(&mut stack, options.extra_allocator_frames);
+        }
         if stack.is_empty() {
             continue;
         }
@@ -337,7 +303,7 @@ pub(crate) fn parse_ftbl(s: &str) -> FtblEntry {
         _ => (Some(location), None, None),
     };
     let known = |s: &str| !s.is_empty() && s != "???";
-    let name = super::symbolize::strip_hash(name);
+    let name = crate::frames::strip_hash(name);
     FtblEntry {
         address,
         frame: Some(Frame {
@@ -378,37 +344,6 @@ fn group_frames<'a>(fs: &'a [usize], ftbl: &'a [FtblEntry]) -> Vec<Vec<usize>> {
         }
     }
     groups
-}
-
-/// Removes, from the leaf side, frames whose function starts with one of
-/// `prefixes`: within the leaf location innermost first, then whole
-/// locations that become empty.
-pub(crate) fn trim_allocator_frames(stack: &mut Vec<(u64, Vec<Frame>)>, prefixes: &[&str]) {
-    if prefixes.is_empty() {
-        return;
-    }
-    let is_alloc = |f: &Frame| {
-        let name = if f.function.is_empty() {
-            &f.system_name
-        } else {
-            &f.function
-        };
-        prefixes.iter().any(|p| name.starts_with(p)) || name.contains(GLOBAL_ALLOC_IMPL)
-    };
-    let mut drop_locations = 0;
-    for (_, frames) in stack.iter_mut() {
-        let n = frames.iter().take_while(|f| is_alloc(f)).count();
-        frames.drain(..n);
-        if frames.is_empty() {
-            drop_locations += 1;
-        } else {
-            break;
-        }
-    }
-    // Never remove everything: a stack made only of allocator frames is kept.
-    if drop_locations < stack.len() {
-        stack.drain(..drop_locations);
-    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,8 @@
 //!
 //! ```no_run
 //! # fn scenario() {}
-//! use escape_lab::pprof::{cpu, encode, fold, mapping, symbolize};
+//! // (internal: the library's own modules, reached through its hidden path)
+//! use escape_lab::__private::pprof::{cpu, encode, fold, mapping, symbolize};
 //!
 //! let profiler = cpu::CpuProfiler::start(250)?;
 //! scenario();
@@ -37,21 +38,25 @@
 //! let profile = encode::cpu_profile(&samples, &mut symbolizer, &options);
 //! let gz = encode::to_gzip(&profile)?; // cpu.pb.gz
 //! let folded = fold::fold(&profile, 0, &fold::FoldOptions::default())?; // cpu.svg's input
-//! # Ok::<(), escape_lab::pprof::Error>(())
+//! # Ok::<(), escape_lab::__private::pprof::Error>(())
 //! ```
 //!
-//! Every module refers to its siblings through `super::`, so the folder can
-//! move as a whole into another crate.
+//! `heap`, `source`, `costs` and `listing` serve the `lab` passes only; the
+//! rest is shared with the live endpoints (feature `live`).
 
+#[cfg(feature = "lab")]
 pub mod costs;
 pub mod cpu;
 pub mod encode;
 mod error;
 pub mod fold;
+#[cfg(feature = "lab")]
 pub mod heap;
+#[cfg(feature = "lab")]
 pub mod listing;
 pub mod mapping;
 pub mod read;
+#[cfg(feature = "lab")]
 pub mod source;
 pub mod symbolize;
 

@@ -150,15 +150,34 @@ impl Symbolizer {
     }
 }
 
-/// Removes a trailing `::h0123456789abcdef` (the legacy mangling's hash)
-/// from a demangled name, if it has one. Never allocates.
-#[must_use]
-pub fn strip_hash(name: &str) -> &str {
-    match name.rfind("::h") {
-        Some(i) if name.len() - i == 19 && name[i + 3..].bytes().all(|b| b.is_ascii_hexdigit()) => {
-            &name[..i]
+pub use crate::frames::strip_hash;
+
+/// Removes, from the leaf side, the allocation machinery's frames
+/// ([`crate::frames::is_allocator`], and functions starting with one of
+/// `extra`): within the leaf location innermost first, then whole locations
+/// that become empty.
+pub(crate) fn trim_allocator_frames(stack: &mut Vec<(u64, Vec<Frame>)>, extra: &[&str]) {
+    let is_alloc = |f: &Frame| {
+        let name = if f.function.is_empty() {
+            &f.system_name
+        } else {
+            &f.function
+        };
+        crate::frames::is_allocator(name) || extra.iter().any(|p| name.starts_with(p))
+    };
+    let mut drop_locations = 0;
+    for (_, frames) in stack.iter_mut() {
+        let n = frames.iter().take_while(|f| is_alloc(f)).count();
+        frames.drain(..n);
+        if frames.is_empty() {
+            drop_locations += 1;
+        } else {
+            break;
         }
-        _ => name,
+    }
+    // Never remove everything: a stack made only of allocator frames is kept.
+    if drop_locations < stack.len() {
+        stack.drain(..drop_locations);
     }
 }
 
@@ -219,17 +238,6 @@ mod tests {
         assert_eq!(lookup_address(0x1000, true), 0x1000);
         assert_eq!(lookup_address(0x1000, false), 0xfff);
         assert_eq!(lookup_address(0, false), 0);
-    }
-
-    #[test]
-    fn hash_is_stripped_only_when_it_is_one() {
-        assert_eq!(strip_hash("foo::bar::h0123456789abcdef"), "foo::bar");
-        assert_eq!(strip_hash("foo::bar::hash"), "foo::bar::hash");
-        assert_eq!(
-            strip_hash("foo::h0123456789abcdeg"),
-            "foo::h0123456789abcdeg"
-        );
-        assert_eq!(strip_hash(""), "");
     }
 
     #[test]

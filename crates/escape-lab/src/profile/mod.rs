@@ -26,7 +26,7 @@ use crate::{atomic, index, Error};
 #[derive(Clone, Debug)]
 pub struct ProfileOptions {
     /// Run folder; created if missing. Default:
-    /// `<target>/escape-lab/run-<UTC time>` (see [`target_dir`]).
+    /// `<target>/escape-lab/run-<UTC time>` (see `paths::target_dir`).
     pub out: PathBuf,
     /// What every child gets. Default: [`Settings::default`].
     pub settings: Settings,
@@ -40,15 +40,15 @@ pub struct ProfileOptions {
     /// fix removed. Drawn when both succeed. Default: none.
     pub compare: Vec<(String, String)>,
     /// The folder allocation sites are reported relative to. Default:
-    /// [`source_root`].
+    /// `paths::source_root`.
     pub source_root: PathBuf,
 }
 
 impl Default for ProfileOptions {
     fn default() -> ProfileOptions {
-        let root = source_root();
+        let root = crate::paths::source_root();
         ProfileOptions {
-            out: default_out_dir(&target_dir().join("escape-lab")),
+            out: default_out_dir(&crate::paths::target_dir().join("escape-lab")),
             settings: Settings::default(),
             timeout: Duration::from_secs(120),
             progress: true,
@@ -56,48 +56,6 @@ impl Default for ProfileOptions {
             source_root: root,
         }
     }
-}
-
-/// The root of the sources being profiled, found at run time as cargo finds
-/// a workspace: from the package cargo ran (`CARGO_MANIFEST_DIR`, else the
-/// current folder), the nearest folder upwards whose `Cargo.toml` has a
-/// `[workspace]` (the package's own included), else the package itself.
-///
-/// # Allocation
-///
-/// The path, and each `Cargo.toml` read on the way up.
-#[must_use]
-pub fn source_root() -> PathBuf {
-    let start = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::current_dir().ok())
-        .unwrap_or_else(|| PathBuf::from("."));
-    let start = start.canonicalize().unwrap_or(start);
-    start
-        .ancestors()
-        .find(|dir| {
-            std::fs::read_to_string(dir.join("Cargo.toml"))
-                .is_ok_and(|t| t.lines().any(|l| l.trim() == "[workspace]"))
-        })
-        .map_or(start.clone(), Path::to_path_buf)
-}
-
-/// cargo's target folder for this process: three levels above the
-/// executable when it is a test or bench binary (`<target>/<profile>/deps/`),
-/// else `target` under [`source_root`].
-///
-/// # Allocation
-///
-/// The path.
-#[must_use]
-pub fn target_dir() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| {
-            let deps = exe.parent()?;
-            (deps.file_name()? == "deps").then(|| deps.parent()?.parent().map(Path::to_path_buf))?
-        })
-        .unwrap_or_else(|| source_root().join("target"))
 }
 
 /// `<base>/run-YYYYMMDD-HHMMSS` (UTC).

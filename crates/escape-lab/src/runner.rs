@@ -1,6 +1,28 @@
-//! The command-line options and commands that every escape-lab binary
-//! shares: a user's bench target through [`crate::Lab`], and the article's
-//! `escape-lab` binary, which flattens these same structs into its own.
+//! For a binary of your own instead of [`Lab`](crate::Lab): the
+//! command-line options (clap `Args` to flatten into your parser), the
+//! commands behind them, and [`serve_if_child`], which every binary that
+//! runs scenarios calls first. [`Lab`](crate::Lab) is built from these, and
+//! so is the article's `escape-lab` binary.
+//!
+//! ```no_run
+//! use escape_lab::runner::{self, RunArgs};
+//! use escape_lab::{Scenario, WorkloadInfo};
+//! # #[global_allocator]
+//! # static ALLOC: escape_lab::Alloc = escape_lab::Alloc;
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let scenarios = vec![Scenario::new("sum", || || (1..100u64).sum::<u64>())];
+//!     // In a child process this runs its pass and exits.
+//!     runner::serve_if_child(&scenarios);
+//!     let args = RunArgs::default(); // or flattened into your clap parser
+//!     let out = runner::default_out_dir(std::path::Path::new("target/runs"));
+//!     match args.options(out, std::env::current_dir().unwrap()) {
+//!         Ok(opts) => runner::profile(&scenarios, WorkloadInfo::default(), &opts, false)
+//!             .unwrap_or_else(|e| runner::report_error(&e)),
+//!         Err(e) => runner::report_error(&e),
+//!     }
+//! }
+//! ```
 //!
 //! Exit codes: 0 success; 1 a regression or a failed scenario; 2 bad usage,
 //! bad input or an output that cannot be written.
@@ -11,11 +33,15 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::gate::check::{self, CheckOptions};
-use crate::gate::report::{self, Format};
+pub use crate::child::serve_if_child;
+use crate::gate::check;
+pub use crate::gate::check::CheckOptions;
+use crate::gate::report;
+pub use crate::gate::report::Format;
 use crate::model::WorkloadInfo;
 use crate::pass::Settings;
-use crate::profile::{self, ProfileOptions};
+use crate::profile;
+pub use crate::profile::{default_out_dir, ProfileOptions};
 use crate::{Error, Scenario};
 
 /// The longest `--cpu-seconds` and `--timeout` accepted: an hour.

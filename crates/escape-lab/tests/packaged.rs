@@ -1,0 +1,379 @@
+//! escape-lab as a user gets it: packaged as crates.io would serve it.
+//!
+//! `cargo package` makes the `.crate` files of the library and of the crates
+//! it needs (`countalloc`, `escape-lab-pprof`), with its verification build;
+//! they are unpacked into a temporary folder, and two crates outside the
+//! repository depend on them alone (`escape-lab = "0.1"`; the only
+//! `[patch.crates-io]` points those crate names at the unpacked folders, as
+//! a registry would serve them; no path into the workspace):
+//!
+//! - a copy of `templates/own-crate` runs its `cargo test` (exact allocation
+//!   assertions), a profile and `check`; then one allocation added to its
+//!   allocation-free function makes the unit test and `check` fail, both
+//!   naming the added line;
+//! - a crate whose hot function has two inlined loops on different lines is
+//!   profiled, and its `cpu.pb.gz` has samples on both loops' lines (the
+//!   check of `tests/pprof_cpu_lines.rs`, in the packaged world: it fails
+//!   when the samples are keyed by function start, as upstream pprof-rs
+//!   keys them).
+//!
+//! The crates build in this workspace's target folder with this workspace's
+//! `Cargo.lock`, so the dependencies already built are reused.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use escape_lab::__private::pprof::encode::{from_bytes, ProfileIndex};
+
+/// The packages a user's crate needs, as cargo names them.
+const PACKAGES: [&str; 3] = ["countalloc", "escape-lab-pprof", "escape-lab"];
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// cargo's target folder of this test binary (`<target>/<profile>/deps/`).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn cargo(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("ESCAPE_LAB_FAULT")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The unpacked packages, made once per test process: `name → folder`.
+struct Unpacked {
+    _dir: tempfile::TempDir,
+    folders: BTreeMap<&'static str, PathBuf>,
+}
+
+fn unpacked() -> &'static Unpacked {
+    static ONCE: OnceLock<Unpacked> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let mut args = vec!["package", "--allow-dirty"];
+        for p in PACKAGES {
+            args.extend(["-p", p]);
+        }
+        let o = cargo(&workspace(), &args);
+        assert!(o.status.success(), "cargo package failed:\n{}", text(&o));
+        let dir = tempfile::tempdir().unwrap();
+        let mut folders = BTreeMap::new();
+        for name in PACKAGES {
+            let version = package_version(name);
+            let file = target_dir()
+                .join("package")
+                .join(format!("{name}-{version}.crate"));
+            let t = Command::new("tar")
+                .arg("xzf")
+                .arg(&file)
+                .arg("-C")
+                .arg(dir.path())
+                .output()
+                .unwrap();
+            assert!(t.status.success(), "tar {}: {}", file.display(), text(&t));
+            let folder = dir.path().join(format!("{name}-{version}"));
+            assert!(folder.join("Cargo.toml").is_file(), "{}", folder.display());
+            folders.insert(name, folder);
+        }
+        Unpacked { _dir: dir, folders }
+    })
+}
+
+/// A workspace package's version, from `cargo metadata`'s view of its
+/// manifest (`version = "…"` in `[package]`).
+fn package_version(name: &str) -> String {
+    let dir = match name {
+        "escape-lab-pprof" => "pprof",
+        other => other,
+    };
+    let manifest =
+        std::fs::read_to_string(workspace().join("crates").join(dir).join("Cargo.toml")).unwrap();
+    manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("no version in {name}'s manifest"))
+        .to_string()
+}
+
+/// The `[patch.crates-io]` that serves the unpacked packages under their
+/// names, as a registry would.
+fn patch_section() -> String {
+    let mut s = String::from("\n[patch.crates-io]\n");
+    for (name, folder) in &unpacked().folders {
+        s.push_str(&format!(
+            "{name} = {{ path = {:?} }}\n",
+            folder.display().to_string()
+        ));
+    }
+    s
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if name == "target" || name == "Cargo.lock" {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(&name));
+        } else {
+            std::fs::copy(e.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// Makes `dir` a user's crate: its manifest is `manifest` plus the patch,
+/// with this workspace's lock file (so the same dependency versions, already
+/// built, are used).
+fn as_users_crate(dir: &Path, manifest: &str) {
+    assert!(
+        !manifest.contains("path ="),
+        "a user's manifest has no path into the workspace:\n{manifest}"
+    );
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!("{manifest}{}", patch_section()),
+    )
+    .unwrap();
+    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+}
+
+/// A copy of the template depending on the packaged escape-lab.
+fn copy_of_template(dir: &Path) -> PathBuf {
+    let crate_dir = dir.join("own-crate");
+    copy_dir(&workspace().join("templates/own-crate"), &crate_dir);
+    let text = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    let line = "escape-lab = { version = \"0.1\", path = \"../../crates/escape-lab\" }";
+    assert!(
+        text.contains(line),
+        "the template's dependency line changed"
+    );
+    as_users_crate(&crate_dir, &text.replace(line, "escape-lab = \"0.1\""));
+    crate_dir
+}
+
+#[test]
+fn the_template_on_the_packages_passes_then_fails_on_one_added_allocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let krate = copy_of_template(dir.path());
+    passes_its_tests_profiles_and_gates(&krate, dir.path());
+    one_added_allocation_fails_the_unit_test_and_the_gate(&krate);
+}
+
+fn passes_its_tests_profiles_and_gates(krate: &Path, dir: &Path) {
+    let krate = krate.to_path_buf();
+
+    let t = cargo(&krate, &["test"]);
+    assert!(t.status.success(), "cargo test failed:\n{}", text(&t));
+    assert!(
+        text(&t).contains("test result: ok. 4 passed"),
+        "{}",
+        text(&t)
+    );
+
+    let c = cargo(&krate, &["bench", "--bench", "allocs", "--", "check"]);
+    assert_eq!(c.status.code(), Some(0), "{}", text(&c));
+    assert!(text(&c).contains("check passed"), "{}", text(&c));
+
+    let out = dir.join("run");
+    let out_arg = out.to_str().unwrap();
+    let p = cargo(
+        &krate,
+        &[
+            "bench", "--bench", "allocs", "--", "--quick", "--out", out_arg,
+        ],
+    );
+    assert_eq!(p.status.code(), Some(0), "{}", text(&p));
+    let sites = std::fs::read_to_string(out.join("fields_owned/sites.txt")).unwrap();
+    assert!(sites.contains("src/lib.rs:"), "{sites}");
+    assert!(out.join("index.html").exists());
+    assert!(out.join("diff-fields_owned-vs-fields_into.svg").exists());
+
+    let m = cargo(
+        &krate,
+        &[
+            "bench", "--bench", "allocs", "--", "check", "--format", "markdown",
+        ],
+    );
+    assert_eq!(m.status.code(), Some(0), "{}", text(&m));
+    assert!(
+        String::from_utf8_lossy(&m.stdout).starts_with("### escape-lab check: passed"),
+        "{}",
+        text(&m)
+    );
+}
+
+fn one_added_allocation_fails_the_unit_test_and_the_gate(krate: &Path) {
+    let lib = krate.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    let anchor = "    let before = out.len();\n";
+    assert!(
+        source.contains(anchor),
+        "the template's fields_into changed"
+    );
+    let probe = "    let _probe = std::hint::black_box(line.to_string());\n";
+    let mutated = source.replacen(anchor, &format!("{anchor}{probe}"), 1);
+    std::fs::write(&lib, &mutated).unwrap();
+    let line = mutated.lines().position(|l| l.contains("_probe")).unwrap() + 1;
+    let site = format!("src/lib.rs:{line}:");
+
+    let t = cargo(krate, &["test"]);
+    assert!(
+        !t.status.success(),
+        "the unit test should fail:\n{}",
+        text(&t)
+    );
+    let out = text(&t);
+    assert!(
+        out.contains("expected exactly 0 allocations per run, got 1 per run"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("top allocation site: {site}")),
+        "{out}\n(wanted {site})"
+    );
+
+    let c = cargo(krate, &["bench", "--bench", "allocs", "--", "check"]);
+    assert_eq!(c.status.code(), Some(1), "{}", text(&c));
+    let out = text(&c);
+    assert!(out.contains("regression in fields_into:"), "{out}");
+    assert!(
+        out.contains(&format!("top allocation site now: {site}")),
+        "{out}\n(wanted {site})"
+    );
+}
+
+/// The CPU-lines crate: `tests/packaged/cpu-lines/`, with a manifest that
+/// depends on the packaged escape-lab only.
+fn cpu_lines_crate(dir: &Path) -> PathBuf {
+    let crate_dir = dir.join("cpu-lines");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/packaged/cpu-lines"),
+        &crate_dir,
+    );
+    as_users_crate(
+        &crate_dir,
+        r#"[package]
+name = "cpu-lines"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dev-dependencies]
+escape-lab = "0.1"
+
+[[bench]]
+name = "cpu"
+harness = false
+
+[profile.bench]
+debug = true
+"#,
+    );
+    crate_dir
+}
+
+/// The lines strictly between the `// NAME BEGIN` and `// NAME END`
+/// markers of the fixture's source.
+fn marked_lines(source: &str, name: &str) -> (i64, i64) {
+    let at = |marker: String| {
+        source
+            .lines()
+            .position(|l| l.trim() == marker)
+            .unwrap_or_else(|| panic!("no {marker} in the fixture")) as i64
+            + 1
+    };
+    (at(format!("// {name} BEGIN")), at(format!("// {name} END")))
+}
+
+#[test]
+fn cpu_samples_of_the_packaged_library_land_on_both_inlined_loops() {
+    let dir = tempfile::tempdir().unwrap();
+    let krate = cpu_lines_crate(dir.path());
+    let out = dir.path().join("run");
+    let p = cargo(
+        &krate,
+        &[
+            "bench",
+            "--bench",
+            "cpu",
+            "--",
+            "--no-instr",
+            "--cpu-seconds",
+            "1.5",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(p.status.code(), Some(0), "{}", text(&p));
+    let source = std::fs::read_to_string(krate.join("src/lib.rs")).unwrap();
+    let gz = std::fs::read(out.join("two_loops/cpu.pb.gz")).unwrap();
+    let profile = from_bytes(&gz).unwrap();
+    let ix = ProfileIndex::new(&profile);
+
+    // Per loop: the samples whose leaf location has a line inside it.
+    let mut share: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut lines: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
+    let mut all = 0;
+    for s in &profile.sample {
+        all += s.value[0];
+        let Some(leaf) = s.location_id.first().and_then(|id| ix.location(*id)) else {
+            continue;
+        };
+        for name in ["ALPHA", "BETA"] {
+            let (first, last) = marked_lines(&source, name);
+            let inside: Vec<i64> = leaf
+                .line
+                .iter()
+                .map(|l| l.line)
+                .filter(|&l| first < l && l < last)
+                .collect();
+            if !inside.is_empty() {
+                *share.entry(name).or_default() += s.value[0];
+                lines.entry(name).or_default().extend(inside);
+            }
+        }
+    }
+    let report = format!("samples per loop {share:?} of {all}, lines {lines:?}");
+    eprintln!("{report}");
+    assert!(all >= 100, "too few samples: {report}");
+    for name in ["ALPHA", "BETA"] {
+        let n = share.get(name).copied().unwrap_or(0);
+        assert!(
+            n * 100 >= all * 15,
+            "{name} has {n} of {all} samples (< 15%): {report}"
+        );
+    }
+}
