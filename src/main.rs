@@ -3,6 +3,7 @@
 //! function per command, and owns the exit codes: 0 success, 1 a regression
 //! or a failed scenario, 2 bad usage or bad input.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -167,7 +168,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("escape-lab: {e:#}");
+            // Where stderr itself cannot be written, the exit code still says it.
+            let _ = writeln!(std::io::stderr(), "escape-lab: {e:#}");
             let code = e
                 .downcast_ref::<ArticleError>()
                 .map_or(2, ArticleError::exit_code);
@@ -233,10 +235,12 @@ fn profile(args: &ProfileArgs) -> Result<ExitCode> {
 fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let duration = match args.duration {
         None => None,
-        Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
+        Some(s) if s > 0.0 && Duration::try_from_secs_f64(s).is_ok() => {
+            Duration::try_from_secs_f64(s).ok()
+        }
         Some(s) => {
             return Err(ArticleError::Usage(format!(
-                "--duration {s}: give a number of seconds above 0"
+                "--duration {s}: give a number of seconds above 0 (and below 2^64)"
             ))
             .into())
         }

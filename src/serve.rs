@@ -137,7 +137,7 @@ pub fn serve(
             .spawn(move || run_loop(&scenarios, &progress, &stop))
             .map_err(ArticleError::Output)?
     };
-    let deadline = opts.duration.map(|d| Instant::now() + d);
+    let deadline = opts.duration.and_then(|d| Instant::now().checked_add(d));
     while !worker.is_finished() {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;

@@ -3,68 +3,15 @@
 //! and a clear error with exit 2 for every bad input.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_escape-lab");
+mod common;
 
-/// 300 patterns and 24 KiB of text that match each other, written to `dir`.
-fn workload(dir: &Path) -> (PathBuf, PathBuf) {
-    let words = [
-        "the", "her", "he", "she", "hers", "there", "where", "here", "other", "then", "them",
-    ];
-    let mut text = String::new();
-    let mut i = 0usize;
-    while text.len() < 24 * 1024 {
-        text.push_str(words[i * 7 % words.len()]);
-        text.push(if i % 13 == 12 { '\n' } else { ' ' });
-        i += 1;
-    }
-    let p = dir.join("pats.txt");
-    let h = dir.join("text.txt");
-    std::fs::write(&p, words.join("\n")).unwrap();
-    std::fs::write(&h, text).unwrap();
-    (p, h)
-}
-
-fn escape_lab(args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).env_remove("ESCAPE_LAB_FAULT");
-    cmd
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn summary(out: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
-}
-
-fn quick(out: &Path, p: &Path, h: &Path, variants: &str) -> Command {
-    let mut cmd = escape_lab(&[
-        "profile",
-        "--quick",
-        "--cpu-seconds",
-        "0.1",
-        "--variants",
-        variants,
-    ]);
-    cmd.arg("--out")
-        .arg(out)
-        .arg("--patterns")
-        .arg(p)
-        .arg("--haystack")
-        .arg(h);
-    cmd
-}
+use common::{check, escape_lab, quick, summary, text, workload, BIN};
 
 #[test]
 fn a_pipe_as_haystack_is_read_once_and_measured_right() {
@@ -162,7 +109,16 @@ fn reusing_out_replaces_the_run_whole_and_refuses_a_foreign_folder() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["callback", "index.html", "inputs", "summary.json"]);
+    assert_eq!(
+        names,
+        [
+            ".escape-lab-run",
+            "callback",
+            "index.html",
+            "inputs",
+            "summary.json"
+        ]
+    );
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(!html.contains("diff-boxed-vs-fixed") && !html.contains("id=\"boxed\""));
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
@@ -401,15 +357,6 @@ fn match_with_a_full_buffer_prints_whole_calls_and_names_the_option() {
         t.contains("use a smaller --chunk") && !t.contains("larger capacity"),
         "{t}"
     );
-}
-
-fn check(baseline: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = escape_lab(&["check", "--no-instr", "--baseline"]);
-    cmd.arg(baseline).args(extra);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
 }
 
 #[test]

@@ -82,7 +82,9 @@ pub(crate) struct Supervisor {
     /// can differ from where the child writes while the run is under way).
     pub display_root: PathBuf,
     /// More environment for every child (the staged inputs).
-    pub env: Vec<(String, String)>,
+    pub env: Vec<(String, std::ffi::OsString)>,
+    /// The command line every child gets.
+    pub args: std::sync::Arc<crate::child_args::ChildArgs>,
 }
 
 impl Supervisor {
@@ -114,7 +116,10 @@ impl Supervisor {
         } else {
             Command::new(&exe)
         };
-        cmd.args(std::env::args_os().skip(1))
+        if let Some(root) = &self.settings.source_root {
+            cmd.env(pass::ENV_SOURCE_ROOT, root);
+        }
+        cmd.args(&self.args.args)
             .env(pass::ENV_PASS, p.name())
             .env(pass::ENV_SCENARIO, name)
             .env(pass::ENV_DIR, dir)

@@ -57,6 +57,10 @@ pub enum Error {
     /// An input could not be read or staged.
     #[error(transparent)]
     Input(#[from] crate::input::InputError),
+    /// The report could not be written to standard output (a full disk, a
+    /// closed pipe): the exit code is 2, not the verdict's.
+    #[error("cannot write to standard output")]
+    Stdout(#[source] io::Error),
     /// A profile could not be taken, read or encoded.
     #[error(transparent)]
     Profile(#[from] crate::pprof::Error),

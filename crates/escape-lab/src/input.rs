@@ -205,7 +205,9 @@ pub fn staged() -> Vec<InputInfo> {
 /// # Allocation
 ///
 /// The JSON and the pairs.
-pub(crate) fn write_for_children(dir: &Path) -> Result<Vec<(String, String)>, crate::Error> {
+pub(crate) fn write_for_children(
+    dir: &Path,
+) -> Result<Vec<(String, std::ffi::OsString)>, crate::Error> {
     let staged = STAGED
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -219,10 +221,12 @@ pub(crate) fn write_for_children(dir: &Path) -> Result<Vec<(String, String)>, cr
         sums.insert(info.name.clone(), info.clone());
     }
     Ok(vec![
-        (ENV_INPUTS.to_string(), dir.display().to_string()),
+        // The folder as its bytes: a parent that is not UTF-8 reaches the
+        // child unchanged.
+        (ENV_INPUTS.to_string(), dir.as_os_str().to_owned()),
         (
             ENV_INPUT_SUMS.to_string(),
-            serde_json::to_string(&sums).unwrap_or_default(),
+            serde_json::to_string(&sums).unwrap_or_default().into(),
         ),
     ])
 }

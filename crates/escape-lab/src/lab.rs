@@ -189,9 +189,12 @@ impl Lab {
             }
             Some(LabCommand::Diff(args)) => runner::diff(&args),
             Some(LabCommand::List { filters }) => {
+                crate::scenario::check_filters(&self.scenarios, &filters)?;
+                let mut text = String::new();
                 for s in select(&self.scenarios, &filters) {
-                    println!("{:<32} {:<8} {}", s.name(), s.kind_of(), s.description());
+                    text += &format!("{:<32} {:<8} {}\n", s.name(), s.kind_of(), s.description());
                 }
+                runner::print(&text)?;
                 Ok(ExitCode::SUCCESS)
             }
         }
@@ -207,6 +210,7 @@ impl Lab {
         let base = crate::paths::target_dir().join("escape-lab").join(bench);
         let mut opts = run.options(profile::default_out_dir(&base), root.to_path_buf())?;
         opts.compare = self.compare.clone();
+        crate::scenario::check_filters(&self.scenarios, filters)?;
         let chosen: Vec<Scenario> = self
             .scenarios
             .into_iter()

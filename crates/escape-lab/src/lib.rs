@@ -236,6 +236,8 @@ mod atomic;
 #[cfg(feature = "lab")]
 mod child;
 #[cfg(feature = "lab")]
+mod child_args;
+#[cfg(feature = "lab")]
 mod diff;
 #[cfg(feature = "lab")]
 mod error;
@@ -253,12 +255,18 @@ mod model;
 mod pass;
 #[cfg(feature = "lab")]
 mod profile;
+#[cfg(all(test, feature = "lab"))]
+mod readers_tests;
 #[cfg(feature = "lab")]
 pub mod runner;
 #[cfg(feature = "lab")]
 mod scenario;
 #[cfg(feature = "lab")]
 mod sites;
+#[cfg(feature = "lab")]
+mod strict;
+#[cfg(feature = "lab")]
+mod workdir;
 
 #[cfg(feature = "live")]
 pub mod live;

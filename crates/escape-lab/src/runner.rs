@@ -27,6 +27,7 @@
 //! Exit codes: 0 success; 1 a regression or a failed scenario; 2 bad usage,
 //! bad input or an output that cannot be written.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -185,8 +186,11 @@ pub fn profile(
     open: bool,
 ) -> Result<ExitCode, Error> {
     let outcome = profile::run(scenarios, workload, opts)?;
-    print!("{}", profile::table(&outcome.summary));
-    println!("\nreport: {}", outcome.index.display());
+    print(&format!(
+        "{}\nreport: {}\n",
+        profile::table(&outcome.summary),
+        outcome.index.display()
+    ))?;
     if open {
         profile::open(&outcome.index);
     }
@@ -210,7 +214,7 @@ pub fn check(
     format: Format,
 ) -> Result<ExitCode, Error> {
     let outcome = check::check(scenarios, workload, opts)?;
-    print!("{}", report::render(&outcome, &opts.baseline, format));
+    print(&report::render(&outcome, &opts.baseline, format))?;
     Ok(exit(!outcome.failed()))
 }
 
@@ -224,7 +228,7 @@ pub fn check(
 ///
 /// The summaries and the table.
 pub fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
-    print!("{}", crate::diff::diff(&args.old, &args.new)?);
+    print(&crate::diff::diff(&args.old, &args.new)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -241,6 +245,28 @@ fn exit(ok: bool) -> ExitCode {
 /// Allocates the message.
 #[must_use]
 pub fn report_error(e: &Error) -> ExitCode {
-    eprintln!("escape-lab: {}", crate::fmt::error_chain(e));
+    // Where stderr itself cannot be written, the exit code still says it.
+    let _ = writeln!(
+        std::io::stderr(),
+        "escape-lab: {}",
+        crate::fmt::error_chain(e)
+    );
     ExitCode::from(e.exit_code())
+}
+
+/// Writes `text` to standard output, flushed: an error instead of std's
+/// panic (`failed printing to stdout`, exit 101) when it cannot be written.
+///
+/// # Errors
+///
+/// [`Error::Stdout`] with the I/O error (exit 2).
+///
+/// # Allocation
+///
+/// Never allocates, except the error.
+pub fn print(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(Error::Stdout)
 }

@@ -340,6 +340,33 @@ pub fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// Refuses a name filter that selects no scenario (a typo would otherwise
+/// check or profile nothing, and pass).
+///
+/// # Errors
+///
+/// [`crate::Error::Usage`] naming the first filter that matches no
+/// scenario name.
+///
+/// # Allocation
+///
+/// Only the error.
+pub fn check_filters(scenarios: &[Scenario], filters: &[String]) -> Result<(), crate::Error> {
+    match filters
+        .iter()
+        .find(|f| !scenarios.iter().any(|s| s.name().contains(f.as_str())))
+    {
+        None => Ok(()),
+        Some(f) => Err(crate::Error::Usage {
+            option: "filter".into(),
+            problem: format!(
+                "{f:?} matches no scenario name (`list` prints the {} names)",
+                scenarios.len()
+            ),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

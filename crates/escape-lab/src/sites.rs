@@ -138,7 +138,7 @@ fn stack_of(fs: &[&Frame]) -> String {
 ///
 /// The file's contents, the parsed profile and the results.
 pub fn read(path: &Path, workspace: &Path) -> Result<HeapProfile, Error> {
-    let text = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+    let text = crate::strict::read_bounded(path, crate::strict::PROFILE_LIMIT)?;
     digest(path, &text, workspace)
 }
 

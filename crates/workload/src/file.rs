@@ -197,11 +197,11 @@ fn trim_space(line: &[u8]) -> &[u8] {
     let start = first.valid().len() - first.valid().trim_start().len();
     // The line has an invalid byte, so the last chunk exists (it may be the
     // first one) and ends with valid text only if its invalid part is empty.
-    let last = line.utf8_chunks().last().expect("a non-empty line");
-    let end = if last.invalid().is_empty() {
-        line.len() - (last.valid().len() - last.valid().trim_end().len())
-    } else {
-        line.len()
+    let end = match line.utf8_chunks().last() {
+        Some(last) if last.invalid().is_empty() => {
+            line.len() - (last.valid().len() - last.valid().trim_end().len())
+        }
+        _ => line.len(),
     };
     &line[start..end]
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{FunctionCost, WorkloadInfo};
-use crate::{atomic, Error};
+use crate::{atomic, strict, Error};
 
 /// The baseline file's schema version.
 pub const BASELINE_VERSION: u32 = 2;
@@ -103,8 +103,16 @@ pub struct BaselineEntry {
     pub instr_calls: Option<u64>,
     /// Instructions in those calls outside the system allocator, when the
     /// `instr` pass ran (what the allocator spends depends on the heap's
-    /// state; the allocations themselves are gated exactly).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// state; the allocations themselves are gated exactly). In the file,
+    /// `instructions_outside_allocator`: a profile's `instructions` count
+    /// everything, malloc and free included. (`instructions` is still read,
+    /// as older baselines spelled it.)
+    #[serde(
+        default,
+        rename = "instructions_outside_allocator",
+        alias = "instructions",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub instructions: Option<u64>,
     /// This scenario's own tolerance on instructions per call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -149,7 +157,9 @@ impl BaselineEntry {
 /// # Errors
 ///
 /// [`Error::Read`] when it cannot be read; [`Error::Malformed`] naming the
-/// file and what is wrong: not JSON (with line and column), a
+/// file and what is wrong: larger than 16 MiB, not JSON or a key given
+/// twice in one object (with line and column), a `build` other than
+/// `release` or `debug`, a
 /// `schema_version` that is missing, not a number or not supported, an
 /// unknown or missing field, a field of the wrong type, an entry with zero
 /// calls, a name listed twice.
@@ -159,12 +169,8 @@ impl BaselineEntry {
 /// The file and the parsed baseline.
 pub fn read(path: &Path) -> Result<Baseline, Error> {
     let bad = |why: String| Error::malformed(path, why);
-    let text = std::fs::read(path).map_err(|e| Error::read(path, e))?;
-    let value: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
-        bad(format!(
-            "not valid JSON ({e}); a truncated or hand-edited file? Restore it from git or bless it again"
-        ))
-    })?;
+    let text = strict::read_bounded(path, strict::JSON_LIMIT)?;
+    let value = strict::json(path, &text)?;
     match value.get("schema_version") {
         Some(serde_json::Value::Number(n)) if matches!(n.as_u64(), Some(1 | 2)) => {}
         Some(serde_json::Value::Number(n)) => {
@@ -180,6 +186,12 @@ pub fn read(path: &Path) -> Result<Baseline, Error> {
         None => return Err(bad("no schema_version field".into())),
     }
     let b: Baseline = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    if !matches!(b.build.as_str(), "release" | "debug") {
+        return Err(bad(format!(
+            "build {:?} is not \"release\" or \"debug\"",
+            b.build
+        )));
+    }
     for t in std::iter::once(b.instr_tolerance)
         .chain(b.scenarios.iter().filter_map(|e| e.instr_tolerance))
     {

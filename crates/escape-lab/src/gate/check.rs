@@ -96,7 +96,8 @@ impl CheckOutcome {
 /// # Errors
 ///
 /// [`Error::Read`] or [`Error::Malformed`] for an unreadable or malformed
-/// baseline; [`Error::Usage`] for `bless` while [`ENV_FAULT`] is set or
+/// baseline; [`Error::Usage`] for a filter that selects no scenario, for
+/// `bless` while [`ENV_FAULT`] is set or
 /// while a scenario cannot be measured, or for a fault specification that
 /// names no scenario; [`Error::Write`] when the baseline or the work folder
 /// cannot be written (all exit 2); [`Error::Cancelled`] when a signal
@@ -112,6 +113,7 @@ pub fn check(
 ) -> Result<CheckOutcome, Error> {
     child::serve_if_child(scenarios);
     crate::pass::check_fault(scenarios)?;
+    crate::scenario::check_filters(scenarios, &opts.only)?;
     child::catch_signals();
     if opts.bless && std::env::var_os(ENV_FAULT).is_some() {
         return Err(Error::Usage {
@@ -129,9 +131,7 @@ pub fn check(
         Some(b)
     };
     std::fs::create_dir_all(&opts.work_dir).map_err(|e| Error::write(&opts.work_dir, e))?;
-    let work = tempfile::Builder::new()
-        .prefix("check-")
-        .tempdir_in(&opts.work_dir)
+    let work = crate::workdir::create(&opts.work_dir, "check-")
         .map_err(|e| Error::write(&opts.work_dir, e))?;
     let supervisor = Supervisor {
         settings: Settings {
@@ -141,6 +141,7 @@ pub fn check(
         timeout: opts.timeout,
         display_root: work.path().to_path_buf(),
         env: crate::input::write_for_children(&work.path().join("inputs"))?,
+        args: std::sync::Arc::new(crate::child_args::ChildArgs::of_this_process()?),
     };
     let mut measured = count_allocations(&supervisor, scenarios, opts)?;
     let mut warnings = Vec::new();
@@ -151,7 +152,9 @@ pub fn check(
         }
     }
     if measured.iter().any(Result::is_err) {
-        // Keep the folder: the failures' messages point into it.
+        // Keep the folder: the failures' messages point into it (and no
+        // later run sweeps it away).
+        crate::workdir::disown(work.path());
         let _ = work.keep();
     }
     let Some(baseline) = baseline else {
@@ -233,6 +236,19 @@ fn comparable(
         warnings.push(
             "the baseline has no instruction counts (schema 1, or blessed without valgrind): bless it to gate instructions".into(),
         );
+    } else if opts.instr {
+        let missing: Vec<&str> = baseline
+            .scenarios
+            .iter()
+            .filter(|e| e.instructions.is_none())
+            .map(|e| e.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            warnings.push(format!(
+                "the baseline has no instruction count for {}: instructions not gated there until it is blessed with them",
+                missing.join(", ")
+            ));
+        }
     }
     if baseline.rustc != RUSTC_VERSION {
         warnings.push(format!(
@@ -329,16 +345,33 @@ fn bless(
     let mut kept = Vec::new();
     let mut tolerance = baseline::DEFAULT_INSTR_TOLERANCE;
     let mut slack = baseline::DEFAULT_INSTR_SLACK;
+    let mut warnings = warnings;
     if opts.baseline.exists() {
         if let Ok(old) = baseline::read(&opts.baseline) {
             tolerance = old.instr_tolerance;
             slack = old.instr_slack;
+            let same_build = old.build == baseline::this_build();
+            let mut unmeasured = Vec::new();
             for e in &mut fresh {
-                e.instr_tolerance = old
-                    .scenarios
-                    .iter()
-                    .find(|o| o.name == e.name)
-                    .and_then(|o| o.instr_tolerance);
+                let Some(o) = old.scenarios.iter().find(|o| o.name == e.name) else {
+                    continue;
+                };
+                e.instr_tolerance = o.instr_tolerance;
+                // A figure this run did not measure is kept, never dropped:
+                // an entry without instructions would not gate them.
+                if e.instructions.is_none() && o.instructions.is_some() && same_build {
+                    e.instr_calls = o.instr_calls;
+                    e.instructions = o.instructions;
+                    e.functions = o.functions.clone();
+                    unmeasured.push(e.name.clone());
+                }
+            }
+            if !unmeasured.is_empty() {
+                warnings.push(format!(
+                    "instructions not counted in this run: kept the baseline's figures for {} ({})",
+                    plural(unmeasured.len(), "scenario"),
+                    unmeasured.join(", ")
+                ));
             }
             if !opts.only.is_empty() {
                 kept.extend(old.scenarios.into_iter().filter(|e| !opts.selects(&e.name)));
@@ -375,4 +408,12 @@ fn bless(
         warnings,
         blessed: true,
     })
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }

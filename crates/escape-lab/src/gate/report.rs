@@ -44,6 +44,12 @@ impl std::str::FromStr for Format {
 /// The returned `String`.
 #[must_use]
 pub fn render(outcome: &CheckOutcome, baseline: &Path, format: Format) -> String {
+    // Relative to the current folder where it is under it: a report pasted
+    // into a pull request does not carry the machine's absolute paths.
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| baseline.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    let baseline = relative.as_deref().unwrap_or(baseline);
     match format {
         Format::Text => text(outcome, baseline),
         Format::Markdown => markdown(outcome, baseline),
@@ -120,7 +126,7 @@ fn text(outcome: &CheckOutcome, baseline: &Path) -> String {
     let _ = writeln!(
         out,
         "{:<28} {:>24} {:>24} {:>14} {:>9}  change",
-        "scenario", "baseline allocs, B/call", "now allocs, B/call", "now instr/call", "instr"
+        "scenario", "baseline allocs, B/call", "now allocs, B/call", "instr/call*", "instr"
     );
     for r in &outcome.rows {
         let base = if outcome.blessed {
@@ -139,7 +145,9 @@ fn text(outcome: &CheckOutcome, baseline: &Path) -> String {
             verdict_word(&r.verdict)
         );
     }
-    out.push('\n');
+    out.push_str(
+        "* instructions per call outside malloc and free (callgrind; a profile's instr/call counts them too)\n\n",
+    );
     if outcome.blessed {
         let _ = writeln!(
             out,
@@ -270,7 +278,7 @@ fn markdown(outcome: &CheckOutcome, baseline: &Path) -> String {
         let _ = writeln!(out, "> **warning:** {}\n", markdown_cell(w));
     }
     out.push_str(
-        "| scenario | change | allocs/call (baseline → now) | B/call (baseline → now) | instr/call now (change) | top allocation site now |\n\
+        "| scenario | change | allocs/call (baseline → now) | B/call (baseline → now) | instr/call outside malloc/free now (change) | top allocation site now |\n\
          |---|---|---:|---:|---:|---|\n",
     );
     for r in changed_first(&outcome.rows) {

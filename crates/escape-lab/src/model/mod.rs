@@ -330,15 +330,15 @@ pub struct Summary {
 /// # Errors
 ///
 /// [`Error::Read`] when the file cannot be read, [`Error::Malformed`] when
-/// it is not JSON of a known schema, naming what is wrong.
+/// it is larger than 16 MiB or not JSON of a known schema (a key given
+/// twice in one object included), naming what is wrong.
 ///
 /// # Allocation
 ///
 /// The file's contents and the parsed summary.
 pub fn read_summary(path: &Path) -> Result<Summary, Error> {
-    let text = std::fs::read(path).map_err(|e| Error::read(path, e))?;
-    let value: serde_json::Value = serde_json::from_slice(&text)
-        .map_err(|e| Error::malformed(path, format!("not valid JSON: {e}")))?;
+    let text = crate::strict::read_bounded(path, crate::strict::JSON_LIMIT)?;
+    let value = crate::strict::json(path, &text)?;
     match value.get("schema_version") {
         Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {
             serde_json::from_value(value).map_err(|e| Error::malformed(path, e.to_string()))

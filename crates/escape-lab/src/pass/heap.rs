@@ -18,14 +18,19 @@ use crate::scenario::Scenario;
 use crate::sites;
 
 /// Calls the `heap` pass makes in `--quick` mode at most: dhat's backtraces
-/// make an allocation-heavy call about 40 times slower.
+/// make an allocation-heavy call about 40 times slower. Whole cycles when
+/// a cycle fits (`floor(64 / cycle)` of them); where a cycle is longer, its
+/// first 64 calls, a sample of the cycle and not all of it (the `count`
+/// pass and the gate always measure whole cycles).
 const QUICK_HEAP_CALLS: u64 = 64;
 
 /// The child half: dhat's profiler around the measured calls, its file
 /// written to a temporary name and renamed to `heap.json`.
 pub(crate) fn child(req: &Request, s: &Scenario, calls: &mut Calls) -> Result<PassResult, String> {
     let n = if req.settings.quick {
-        measured_calls(s).min(QUICK_HEAP_CALLS)
+        let cycle = s.calls_per_cycle();
+        let whole = (QUICK_HEAP_CALLS / cycle) * cycle;
+        measured_calls(s).min(if whole > 0 { whole } else { QUICK_HEAP_CALLS })
     } else {
         measured_calls(s)
     };

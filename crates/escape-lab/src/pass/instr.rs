@@ -97,12 +97,37 @@ pub(crate) fn command(exe: &Path, dir: &Path) -> Command {
 /// `dir`: total instructions and the top functions.
 pub(crate) fn render(dir: &Path, mut result: InstrResult) -> Result<InstrResult, String> {
     let path = dir.join(Artifact::CallgrindOut.file_name());
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let parsed = parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = crate::strict::read_bounded(&path, CALLGRIND_LIMIT)
+        .map_err(|e| crate::fmt::error_chain(&e))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let parsed = parse(&text).map_err(|e| match disk_problem(dir) {
+        // A full disk cuts callgrind's file short: say so, not only that
+        // the file lacks its last line.
+        Some(why) => format!("{why} (so {} is cut short: {e})", path.display()),
+        None => format!("{}: {e}", path.display()),
+    })?;
     result.instructions = parsed.total;
     result.allocator_instructions = parsed.allocator;
     result.functions = parsed.functions;
     Ok(result)
+}
+
+/// The largest callgrind file read: 256 MiB (one scenario's is under 1 MB).
+const CALLGRIND_LIMIT: u64 = 256 << 20;
+
+/// Why `dir` cannot take a small file now (a full disk, a quota), if it
+/// cannot: a 64 KiB probe written, synced and removed.
+fn disk_problem(dir: &Path) -> Option<String> {
+    use std::io::Write;
+    let probe = dir.join(".escape-lab-space-probe");
+    let result = std::fs::File::create(&probe).and_then(|mut f| {
+        f.write_all(&[0u8; 64 << 10])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    result
+        .err()
+        .map(|e| format!("cannot write in {}: {e}", dir.display()))
 }
 
 /// What a callgrind file says about the measured calls.
@@ -242,6 +267,39 @@ fn resolve_name(names: &mut HashMap<String, String>, def: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Needs root (a 256 KiB tmpfs to fill); says so and passes elsewhere.
+    #[test]
+    fn a_full_disk_is_named_not_only_a_file_cut_short() {
+        let dir = tempfile::tempdir().unwrap();
+        let mnt = dir.path().join("tiny");
+        std::fs::create_dir(&mnt).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+            .arg(&mnt)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipped: cannot mount a tmpfs here (not root)");
+            return;
+        }
+        let cut = "version: 1\nevents: Ir\nfn=(1) main\n0 5\n";
+        std::fs::write(mnt.join("callgrind.out"), cut).unwrap();
+        // Positive control: with room left, the file is the problem.
+        let roomy = render(&mnt, InstrResult::default()).unwrap_err();
+        let mut filler = std::fs::File::create(mnt.join("filler")).unwrap();
+        while std::io::Write::write_all(&mut filler, &[1u8; 4096]).is_ok() {}
+        drop(filler);
+        let full = render(&mnt, InstrResult::default()).unwrap_err();
+        let _ = std::process::Command::new("umount").arg(&mnt).status();
+        assert!(!roomy.contains("cannot write"), "{roomy}");
+        assert!(
+            full.contains("cannot write in") && full.contains("No space left on device"),
+            "{full}"
+        );
+        assert!(full.contains("callgrind.out is cut short"), "{full}");
+    }
 
     const OUT: &str = "version: 1\ncreator: callgrind-3.19.0\npositions: line\nevents: Ir\nsummary: 1000\n\n\
 ob=(1) /bin/x\nfl=(1) ???\nfn=(1) main\ncfn=(2) escape_lab_instr_measured_calls\ncalls=1 0\n0 1000\n\n\

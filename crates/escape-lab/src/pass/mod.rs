@@ -10,7 +10,9 @@
 //! the process boundary.
 //!
 //! Every pass makes the same warm-up (one whole cycle) before it measures,
-//! and measures whole cycles, so counts are exact and repeatable.
+//! and measures whole cycles, so counts are exact and repeatable; the one
+//! exception is a `--quick` heap pass over a cycle of more than 64 calls,
+//! which measures the first 64 (see `heap`).
 
 pub mod count;
 pub mod cpu;
@@ -34,6 +36,9 @@ pub const ENV_SCENARIO: &str = "ESCAPE_LAB_CHILD_SCENARIO";
 pub const ENV_DIR: &str = "ESCAPE_LAB_CHILD_DIR";
 /// Environment variable holding the pass settings as JSON.
 pub const ENV_SETTINGS: &str = "ESCAPE_LAB_CHILD_SETTINGS";
+/// Environment variable holding [`Settings::source_root`] as the bytes of
+/// the path (a path need not be UTF-8, JSON text must).
+pub const ENV_SOURCE_ROOT: &str = "ESCAPE_LAB_CHILD_SOURCE_ROOT";
 /// Fault injection, for seeing (and testing) how a run survives a broken
 /// scenario and that the gate catches a regression: `SCENARIO:KIND`, KIND
 /// one of `panic`, `abort`, `hang`, `error` (after the setup, in every pass
@@ -56,7 +61,9 @@ pub struct Settings {
     /// pprof sampling frequency (at most 250). Default: 250.
     pub cpu_hz: i32,
     /// The folder listings and sites are relative to. Default: none, which
-    /// means [`crate::paths::source_root`].
+    /// means [`crate::paths::source_root`]. Not in the JSON: a child gets
+    /// it in [`ENV_SOURCE_ROOT`].
+    #[serde(skip)]
     pub source_root: Option<PathBuf>,
     /// Run the `instr` pass (valgrind). Default: true; `--quick` and
     /// `--no-instr` turn it off for `profile`.
@@ -123,10 +130,11 @@ pub fn requested() -> Option<Request> {
     let pass = Pass::from_name(&std::env::var(ENV_PASS).ok()?)?;
     let scenario = std::env::var(ENV_SCENARIO).ok()?;
     let dir = PathBuf::from(std::env::var_os(ENV_DIR)?);
-    let settings = std::env::var(ENV_SETTINGS)
+    let mut settings: Settings = std::env::var(ENV_SETTINGS)
         .ok()
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default();
+    settings.source_root = std::env::var_os(ENV_SOURCE_ROOT).map(PathBuf::from);
     Some(Request {
         pass,
         scenario,

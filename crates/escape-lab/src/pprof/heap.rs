@@ -84,12 +84,28 @@ pub fn heap_profile_from_file(
     options: &HeapOptions<'_>,
     symbolizer: Option<&mut Symbolizer>,
 ) -> Result<Profile, Error> {
-    let json = std::fs::read_to_string(path).map_err(|source| Error::Read {
+    let read = |source| Error::Read {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    // Bounded: a path such as /dev/zero stops at the limit.
+    let mut json = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(std::fs::File::open(path).map_err(read)?, PROFILE_LIMIT + 1),
+        &mut json,
+    )
+    .map_err(read)?;
+    if json.len() as u64 > PROFILE_LIMIT {
+        return Err(read(std::io::Error::other(format!(
+            "larger than {} MiB: not a dhat profile",
+            PROFILE_LIMIT >> 20
+        ))));
+    }
     heap_profile(&json, &path.display().to_string(), options, symbolizer)
 }
+
+/// The largest dhat profile read: 1 GiB.
+const PROFILE_LIMIT: u64 = 1 << 30;
 
 /// Converts the text of a dhat heap profile (`what` names it in errors) to
 /// a pprof heap profile (see the module docs).

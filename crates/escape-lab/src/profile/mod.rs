@@ -20,7 +20,7 @@ use crate::index::Pictures;
 use crate::model::{Pass, PassResult, Summary, WorkloadInfo, SCHEMA_VERSION};
 use crate::pass::{self, Settings};
 use crate::scenario::Scenario;
-use crate::{atomic, index, Error};
+use crate::{atomic, index, workdir, Error};
 
 /// Options of a run.
 #[derive(Clone, Debug)]
@@ -114,10 +114,13 @@ impl RunOutcome {
 /// Runs every pass of every scenario into `opts.out`.
 ///
 /// The run is written into a fresh temporary folder beside `opts.out` and
-/// becomes visible whole: at the end it replaces `opts.out` (a previous
-/// escape-lab run there is removed); a folder there that is not empty and
-/// not an escape-lab run is refused before anything runs. A run stopped by
-/// a signal kills its child and removes its temporary folder. Inputs staged
+/// becomes visible whole: at the end it replaces `opts.out`. A folder
+/// there is replaced only when it is empty or an escape-lab run holding
+/// nothing escape-lab did not write (its `.escape-lab-run` marker lists
+/// every path); anything else is refused before a pass runs, naming the
+/// files. A run stopped by a signal kills its child and removes its
+/// temporary folder; one killed outright leaves it, and the next run in
+/// the same place removes it. Inputs staged
 /// with [`crate::input::stage`] are handed to every child as the same bytes.
 ///
 /// When this process is itself a child started by a run, runs the requested
@@ -146,17 +149,14 @@ pub fn run(
     pass::check_fault(scenarios)?;
     child::catch_signals();
     let out = &opts.out;
-    check_out(out)?;
+    folder::check_out(out)?;
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     // Errors name the run folder asked for, not its parent.
     std::fs::create_dir_all(&parent).map_err(|e| Error::write(out, e))?;
-    let work = tempfile::Builder::new()
-        .prefix(".escape-lab-run-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::write(out, e))?;
+    let work = workdir::create(&parent, ".escape-lab-run-").map_err(|e| Error::write(out, e))?;
     let supervisor = Supervisor {
         settings: Settings {
             source_root: Some(opts.source_root.clone()),
@@ -165,62 +165,18 @@ pub fn run(
         timeout: opts.timeout,
         display_root: out.clone(),
         env: crate::input::write_for_children(&work.path().join("inputs"))?,
+        args: std::sync::Arc::new(crate::child_args::ChildArgs::of_this_process()?),
     };
     let (summary, pictures) = run_all(scenarios, workload, opts, &supervisor, work.path())?;
     let index = index::render(&summary, &pictures);
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| Error::write(out, e.into()))?;
     atomic::write(&work.path().join("summary.json"), &json)?;
     atomic::write(&work.path().join("index.html"), index.as_bytes())?;
-    publish(work, out)?;
+    folder::publish(work, out)?;
     Ok(RunOutcome {
         summary,
         index: out.join("index.html"),
     })
-}
-
-/// Refuses an `--out` that exists and is not an escape-lab run: a file, or
-/// a folder with something in it but no `summary.json`.
-fn check_out(out: &Path) -> Result<(), Error> {
-    let refuse = |problem: &str| Error::Usage {
-        option: "--out".into(),
-        problem: format!("{} {problem}", out.display()),
-    };
-    match std::fs::symlink_metadata(out) {
-        Err(_) => Ok(()),
-        Ok(m) if !m.is_dir() => Err(refuse("exists and is not a folder")),
-        Ok(_) => {
-            let empty = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
-            if empty || out.join("summary.json").is_file() {
-                Ok(())
-            } else {
-                Err(refuse(
-                    "is a folder with other things in it, not an escape-lab run: choose another --out or empty it",
-                ))
-            }
-        }
-    }
-}
-
-/// Moves the finished run from its temporary folder to `out`, replacing a
-/// previous run there whole.
-fn publish(work: tempfile::TempDir, out: &Path) -> Result<(), Error> {
-    let old = out.with_file_name(format!(
-        ".escape-lab-old-{}",
-        out.file_name()
-            .map_or(String::new(), |n| n.to_string_lossy().into_owned())
-    ));
-    let _ = std::fs::remove_dir_all(&old);
-    if out.exists() {
-        std::fs::rename(out, &old).map_err(|e| Error::write(out, e))?;
-    }
-    let work = work.keep();
-    if let Err(e) = std::fs::rename(&work, out) {
-        let _ = std::fs::remove_dir_all(&work);
-        let _ = std::fs::rename(&old, out);
-        return Err(Error::write(out, e));
-    }
-    let _ = std::fs::remove_dir_all(&old);
-    Ok(())
 }
 
 /// Every pass of every scenario into `dir`, then the comparisons: the
@@ -297,6 +253,7 @@ fn passes(settings: &Settings) -> Vec<(Pass, Option<String>)> {
 }
 
 mod digest;
+mod folder;
 mod table;
 
 use digest::{compare, digest};

@@ -119,7 +119,12 @@ pub(super) fn route(
         "/debug/pprof/flame/profile" => cpu_flame(shared, &query),
         "/debug/pprof/cmdline" => Ok(Reply::text(
             200,
-            &std::env::args().collect::<Vec<_>>().join("\0"),
+            // Lossy: an argument that is not UTF-8 must not turn the
+            // answer into a 500.
+            &std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("\0"),
         )),
         other => Err(Reply::text(
             404,
