@@ -2,7 +2,7 @@
 //! under `cargo bench -- --profile-time N`.
 //!
 //! pprof's own `criterion` integration is pinned to criterion 0.5 and its
-//! flamegraphs to inferno 0.11 (DESIGN.md, "Known traps"), so this one goes
+//! flamegraphs to inferno 0.11 (its `criterion` feature), so this one goes
 //! through `escape_lab::__private::pprof` and `escape_lab::__private::flame`, as escape-lab's CPU
 //! pass does: every sample keeps its own instruction (so inlined frames and
 //! lines are right), sampling is capped at the kernel's 250 Hz, `malloc`

@@ -2,7 +2,7 @@
 //! measured inside the routine criterion runs, printed as a table after each
 //! group and merged into a JSON file per group.
 //!
-//! criterion cannot carry allocation counts (DESIGN.md, "Known traps"), so
+//! criterion cannot carry allocation counts (it measures time only), so
 //! each benchmark counts its own: its routine is [`Slot::run`], which hands
 //! criterion a `Bencher::iter_custom` loop that takes a
 //! [`countalloc::snapshot`] and the time around every batch of iterations

@@ -5,8 +5,8 @@
 //! allocates exactly one `Box` per hit and per token plus its two `Vec`s'
 //! growth.
 //!
-//! dhat allows one profiler per process, so this file holds one heap test
-//! (DESIGN.md, "Known traps").
+//! dhat allows one profiler per process (a second `Profiler` panics), so
+//! this file holds one heap test.
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
