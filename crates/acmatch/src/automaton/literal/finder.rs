@@ -1,0 +1,161 @@
+//! The candidate finders: one block of text positions at a time, a bit per
+//! position where some pattern may end. Three implementations with the
+//! same results bit for bit: AVX2 (32 positions a block), SSSE3 (16), and
+//! a scalar fallback (16) that reads the byte tables.
+//!
+//! For a block whose first position is `p` (a position is the index of a
+//! pattern's *last* byte), the vector finders load the text at `p`,
+//! `p - 1`, ..., `p - (K - 1)`: lane `i` of the load at `p - j` is the byte
+//! `j` places before position `p + i`. Each load is split into nibbles,
+//! each nibble looked up in its 16-entry mask with one `pshufb`, the two
+//! lookups ANDed, and the `K` results ANDed: a lane left non-zero names
+//! the buckets that may end there. Overlapping unaligned loads replace
+//! Teddy's carried registers and byte shifts across blocks, so blocks are
+//! independent of each other.
+
+use super::masks::{Masks, K};
+
+/// One way of finding candidates; see the module documentation.
+pub(crate) trait Finder {
+    /// Positions per block.
+    const WIDTH: usize;
+    /// The masks as this finder wants them in registers.
+    type Prepared: Copy;
+
+    /// The masks, prepared once per scan.
+    ///
+    /// # Safety
+    ///
+    /// The CPU has the finder's instruction set (see [`super::Isa`]).
+    unsafe fn prepare(masks: &Masks) -> Self::Prepared;
+
+    /// Bit `i` set when a pattern may end with the byte at `p + i`.
+    ///
+    /// # Safety
+    ///
+    /// As `prepare`, and `p - (K - 1) .. p + WIDTH` is readable.
+    unsafe fn block(masks: &Masks, prepared: &Self::Prepared, p: *const u8) -> u32;
+}
+
+/// The fallback: the byte tables, one position at a time.
+pub(crate) struct Scalar;
+
+impl Finder for Scalar {
+    const WIDTH: usize = 16;
+    type Prepared = ();
+
+    #[inline(always)]
+    unsafe fn prepare(_: &Masks) {}
+
+    #[inline(always)]
+    unsafe fn block(masks: &Masks, (): &(), p: *const u8) -> u32 {
+        let mut bits = 0;
+        for i in 0..Self::WIDTH {
+            let mut acc = u8::MAX;
+            for j in 0..K {
+                // SAFETY: `p + i - j` is in the readable range the caller
+                // vouches for (`i < WIDTH`, `j < K`).
+                let x = unsafe { *p.add(i).sub(j) };
+                acc &= masks.byte[j][usize::from(x)];
+            }
+            bits |= u32::from(acc != 0) << i;
+        }
+        bits
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) use x86::{Avx2, Ssse3};
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::{
+        __m128i, __m256i, _mm256_and_si256, _mm256_broadcastsi128_si256, _mm256_cmpeq_epi8,
+        _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_setzero_si256,
+        _mm256_shuffle_epi8, _mm256_srli_epi16, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128,
+        _mm_movemask_epi8, _mm_set1_epi8, _mm_setzero_si128, _mm_shuffle_epi8, _mm_srli_epi16,
+    };
+
+    use super::{Finder, Masks, K};
+
+    /// 16 positions a block with SSSE3's `pshufb`.
+    pub(crate) struct Ssse3;
+
+    impl Finder for Ssse3 {
+        const WIDTH: usize = 16;
+        type Prepared = [[__m128i; 2]; K];
+
+        #[inline(always)]
+        unsafe fn prepare(masks: &Masks) -> Self::Prepared {
+            // SAFETY: unaligned loads of 16-byte arrays; SSE2 is baseline.
+            std::array::from_fn(|j| unsafe {
+                [
+                    _mm_loadu_si128(masks.lo[j].as_ptr().cast()),
+                    _mm_loadu_si128(masks.hi[j].as_ptr().cast()),
+                ]
+            })
+        }
+
+        #[inline(always)]
+        unsafe fn block(_: &Masks, m: &Self::Prepared, p: *const u8) -> u32 {
+            // SAFETY: the caller vouches for SSSE3 and for the bytes
+            // `p - (K - 1) .. p + 16`, which is what the loads read.
+            unsafe {
+                let nibble = _mm_set1_epi8(0x0F);
+                let mut acc = _mm_set1_epi8(-1);
+                for (j, [lo, hi]) in m.iter().enumerate() {
+                    let v = _mm_loadu_si128(p.sub(j).cast());
+                    let low = _mm_and_si128(v, nibble);
+                    let high = _mm_and_si128(_mm_srli_epi16::<4>(v), nibble);
+                    let r = _mm_and_si128(_mm_shuffle_epi8(*lo, low), _mm_shuffle_epi8(*hi, high));
+                    acc = _mm_and_si128(acc, r);
+                }
+                let empty = _mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128()));
+                !(empty as u32) & 0xFFFF
+            }
+        }
+    }
+
+    /// 32 positions a block with AVX2's `vpshufb` (the 16-entry masks in
+    /// both 128-bit lanes).
+    pub(crate) struct Avx2;
+
+    impl Finder for Avx2 {
+        const WIDTH: usize = 32;
+        type Prepared = [[__m256i; 2]; K];
+
+        #[inline(always)]
+        unsafe fn prepare(masks: &Masks) -> Self::Prepared {
+            // SAFETY: unaligned loads of 16-byte arrays; the caller
+            // vouches for AVX2.
+            std::array::from_fn(|j| unsafe {
+                [
+                    _mm256_broadcastsi128_si256(_mm_loadu_si128(masks.lo[j].as_ptr().cast())),
+                    _mm256_broadcastsi128_si256(_mm_loadu_si128(masks.hi[j].as_ptr().cast())),
+                ]
+            })
+        }
+
+        #[inline(always)]
+        unsafe fn block(_: &Masks, m: &Self::Prepared, p: *const u8) -> u32 {
+            // SAFETY: the caller vouches for AVX2 and for the bytes
+            // `p - (K - 1) .. p + 32`, which is what the loads read.
+            unsafe {
+                let nibble = _mm256_set1_epi8(0x0F);
+                let mut acc = _mm256_set1_epi8(-1);
+                for (j, [lo, hi]) in m.iter().enumerate() {
+                    let v = _mm256_loadu_si256(p.sub(j).cast());
+                    let low = _mm256_and_si256(v, nibble);
+                    let high = _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble);
+                    let r = _mm256_and_si256(
+                        _mm256_shuffle_epi8(*lo, low),
+                        _mm256_shuffle_epi8(*hi, high),
+                    );
+                    acc = _mm256_and_si256(acc, r);
+                }
+                let empty = _mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, _mm256_setzero_si256()));
+                !(empty as u32)
+            }
+        }
+    }
+}
