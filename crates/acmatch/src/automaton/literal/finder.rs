@@ -6,14 +6,15 @@
 //! For a block whose first position is `p` (a position is the index of a
 //! pattern's *last* byte), the vector finders load the text at `p`,
 //! `p - 1`, ..., `p - (K - 1)`: lane `i` of the load at `p - j` is the byte
-//! `j` places before position `p + i`. Each load is split into nibbles,
-//! each nibble looked up in its 16-entry mask with one `pshufb`, the two
-//! lookups ANDed, and the `K` results ANDed: a lane left non-zero names
-//! the buckets that may end there. Overlapping unaligned loads replace
-//! Teddy's carried registers and byte shifts across blocks, so blocks are
-//! independent of each other.
+//! `j` places before position `p + i`. Each load is split into its two
+//! 4-bit keys, each key looked up in its 16-entry mask with one `pshufb`,
+//! the two lookups ANDed, and the `K` results ANDed: a lane left non-zero
+//! names buckets that may end there. That is done for each half of the
+//! buckets (eight per byte lane) and the halves ORed. Overlapping
+//! unaligned loads replace Teddy's carried registers and byte shifts
+//! across blocks, so blocks are independent of each other.
 
-use super::masks::{Masks, K};
+use super::masks::{Buckets, Masks, K};
 
 /// One way of finding candidates; see the module documentation.
 pub(crate) trait Finder {
@@ -51,7 +52,7 @@ impl Finder for Scalar {
     unsafe fn block(masks: &Masks, (): &(), p: *const u8) -> u32 {
         let mut bits = 0;
         for i in 0..Self::WIDTH {
-            let mut acc = u8::MAX;
+            let mut acc = Buckets::MAX;
             for j in 0..K {
                 // SAFETY: `p + i - j` is in the readable range the caller
                 // vouches for (`i < WIDTH`, `j < K`).
@@ -71,9 +72,10 @@ pub(crate) use x86::{Avx2, Ssse3};
 mod x86 {
     use std::arch::x86_64::{
         __m128i, __m256i, _mm256_and_si256, _mm256_broadcastsi128_si256, _mm256_cmpeq_epi8,
-        _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_setzero_si256,
-        _mm256_shuffle_epi8, _mm256_srli_epi16, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128,
-        _mm_movemask_epi8, _mm_set1_epi8, _mm_setzero_si128, _mm_shuffle_epi8, _mm_srli_epi16,
+        _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+        _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_srli_epi16, _mm_and_si128,
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_setzero_si128, _mm_shuffle_epi8, _mm_srli_epi16,
     };
 
     use super::{Finder, Masks, K};
@@ -83,16 +85,18 @@ mod x86 {
 
     impl Finder for Ssse3 {
         const WIDTH: usize = 16;
-        type Prepared = [[__m128i; 2]; K];
+        type Prepared = [[[__m128i; 2]; K]; 2];
 
         #[inline(always)]
         unsafe fn prepare(masks: &Masks) -> Self::Prepared {
             // SAFETY: unaligned loads of 16-byte arrays; SSE2 is baseline.
-            std::array::from_fn(|j| unsafe {
-                [
-                    _mm_loadu_si128(masks.lo[j].as_ptr().cast()),
-                    _mm_loadu_si128(masks.hi[j].as_ptr().cast()),
-                ]
+            std::array::from_fn(|h| {
+                std::array::from_fn(|j| unsafe {
+                    [
+                        _mm_loadu_si128(masks.lo[h][j].as_ptr().cast()),
+                        _mm_loadu_si128(masks.mid[h][j].as_ptr().cast()),
+                    ]
+                })
             })
         }
 
@@ -101,16 +105,26 @@ mod x86 {
             // SAFETY: the caller vouches for SSSE3 and for the bytes
             // `p - (K - 1) .. p + 16`, which is what the loads read.
             unsafe {
-                let nibble = _mm_set1_epi8(0x0F);
-                let mut acc = _mm_set1_epi8(-1);
-                for (j, [lo, hi]) in m.iter().enumerate() {
+                let four = _mm_set1_epi8(0x0F);
+                let mut keys = [[_mm_setzero_si128(); 2]; K];
+                for (j, k) in keys.iter_mut().enumerate() {
                     let v = _mm_loadu_si128(p.sub(j).cast());
-                    let low = _mm_and_si128(v, nibble);
-                    let high = _mm_and_si128(_mm_srli_epi16::<4>(v), nibble);
-                    let r = _mm_and_si128(_mm_shuffle_epi8(*lo, low), _mm_shuffle_epi8(*hi, high));
-                    acc = _mm_and_si128(acc, r);
+                    *k = [
+                        _mm_and_si128(v, four),
+                        _mm_and_si128(_mm_srli_epi16::<3>(v), four),
+                    ];
                 }
-                let empty = _mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128()));
+                let mut any = _mm_setzero_si128();
+                for half in m {
+                    let mut acc = _mm_set1_epi8(-1);
+                    for ([lo, mid], [l, n]) in half.iter().zip(&keys) {
+                        let r =
+                            _mm_and_si128(_mm_shuffle_epi8(*lo, *l), _mm_shuffle_epi8(*mid, *n));
+                        acc = _mm_and_si128(acc, r);
+                    }
+                    any = _mm_or_si128(any, acc);
+                }
+                let empty = _mm_movemask_epi8(_mm_cmpeq_epi8(any, _mm_setzero_si128()));
                 !(empty as u32) & 0xFFFF
             }
         }
@@ -122,17 +136,17 @@ mod x86 {
 
     impl Finder for Avx2 {
         const WIDTH: usize = 32;
-        type Prepared = [[__m256i; 2]; K];
+        type Prepared = [[[__m256i; 2]; K]; 2];
 
         #[inline(always)]
         unsafe fn prepare(masks: &Masks) -> Self::Prepared {
             // SAFETY: unaligned loads of 16-byte arrays; the caller
             // vouches for AVX2.
-            std::array::from_fn(|j| unsafe {
-                [
-                    _mm256_broadcastsi128_si256(_mm_loadu_si128(masks.lo[j].as_ptr().cast())),
-                    _mm256_broadcastsi128_si256(_mm_loadu_si128(masks.hi[j].as_ptr().cast())),
-                ]
+            let wide = |a: &[u8; 16]| unsafe {
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(a.as_ptr().cast()))
+            };
+            std::array::from_fn(|h| {
+                std::array::from_fn(|j| [wide(&masks.lo[h][j]), wide(&masks.mid[h][j])])
             })
         }
 
@@ -141,19 +155,28 @@ mod x86 {
             // SAFETY: the caller vouches for AVX2 and for the bytes
             // `p - (K - 1) .. p + 32`, which is what the loads read.
             unsafe {
-                let nibble = _mm256_set1_epi8(0x0F);
-                let mut acc = _mm256_set1_epi8(-1);
-                for (j, [lo, hi]) in m.iter().enumerate() {
+                let four = _mm256_set1_epi8(0x0F);
+                let mut keys = [[_mm256_setzero_si256(); 2]; K];
+                for (j, k) in keys.iter_mut().enumerate() {
                     let v = _mm256_loadu_si256(p.sub(j).cast());
-                    let low = _mm256_and_si256(v, nibble);
-                    let high = _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble);
-                    let r = _mm256_and_si256(
-                        _mm256_shuffle_epi8(*lo, low),
-                        _mm256_shuffle_epi8(*hi, high),
-                    );
-                    acc = _mm256_and_si256(acc, r);
+                    *k = [
+                        _mm256_and_si256(v, four),
+                        _mm256_and_si256(_mm256_srli_epi16::<3>(v), four),
+                    ];
                 }
-                let empty = _mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, _mm256_setzero_si256()));
+                let mut any = _mm256_setzero_si256();
+                for half in m {
+                    let mut acc = _mm256_set1_epi8(-1);
+                    for ([lo, mid], [l, n]) in half.iter().zip(&keys) {
+                        let r = _mm256_and_si256(
+                            _mm256_shuffle_epi8(*lo, *l),
+                            _mm256_shuffle_epi8(*mid, *n),
+                        );
+                        acc = _mm256_and_si256(acc, r);
+                    }
+                    any = _mm256_or_si256(any, acc);
+                }
+                let empty = _mm256_movemask_epi8(_mm256_cmpeq_epi8(any, _mm256_setzero_si256()));
                 !(empty as u32)
             }
         }

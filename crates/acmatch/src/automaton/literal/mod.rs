@@ -138,20 +138,15 @@ impl Literal {
         dense: &Dense,
         want: Want,
     ) -> Option<Literal> {
-        if want == Want::No {
+        let too_many = want == Want::ByCost && pats.len() > AUTO_MAX_PATTERNS;
+        if want == Want::No || too_many {
             return None;
         }
         let masks = Box::new(Masks::new(pats));
         let isa = match want {
             Want::No => return None,
-            Want::ByCost => {
-                let pays =
-                    pats.len() <= AUTO_MAX_PATTERNS && masks.expected_rate(pats) <= AUTO_MAX_RATE;
-                if !pays {
-                    return None;
-                }
-                Isa::detect()
-            }
+            Want::ByCost if masks.expected_rate(pats) > AUTO_MAX_RATE => return None,
+            Want::ByCost => Isa::detect(),
             Want::Forced { simd: true } => Isa::detect(),
             Want::Forced { simd: false } => Isa::Scalar,
         };
