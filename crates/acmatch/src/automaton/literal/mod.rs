@@ -61,9 +61,9 @@ use super::Dense;
 
 /// Under `Layout::Auto`, the engine is built for at most this many
 /// patterns...
-pub(super) const AUTO_MAX_PATTERNS: usize = 2_000;
+pub(super) const AUTO_MAX_PATTERNS: usize = 500;
 /// ... when at most this share of positions is expected to be a candidate.
-pub(super) const AUTO_MAX_RATE: f64 = 0.08;
+pub(super) const AUTO_MAX_RATE: f64 = 0.04;
 /// The reversed trie's table may have at most this many entries.
 const MAX_ENTRIES: usize = 1 << 22;
 
@@ -138,7 +138,10 @@ impl Literal {
         dense: &Dense,
         want: Want,
     ) -> Option<Literal> {
-        let too_many = want == Want::ByCost && pats.len() > AUTO_MAX_PATTERNS;
+        // One-byte patterns make every occurrence of their byte a
+        // candidate, which the joined patterns cannot show.
+        let too_many = want == Want::ByCost
+            && (pats.len() > AUTO_MAX_PATTERNS || pats.iter().any(|p| p.len() < 2));
         if want == Want::No || too_many {
             return None;
         }

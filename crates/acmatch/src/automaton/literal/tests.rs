@@ -121,3 +121,36 @@ fn auto_chooses_the_engine_for_rare_endings_only() {
     let scalar = Automaton::with_layout(rare, Layout::Literal { simd: false }).unwrap();
     assert_eq!(scalar.literal_finder(), Some("scalar"));
 }
+
+/// The cost model against the scaling data (skipped without it): for
+/// samples of several sizes, the expected candidate rate the build
+/// computes and the rate measured over the text. Run by hand:
+/// `cargo test -p acmatch --release --lib calibration -- --ignored --nocapture`.
+#[test]
+#[ignore = "reads the data folder; prints, asserts nothing"]
+fn calibration_of_the_expected_rate() {
+    use workload::scaling::{data_root, Corpus, Lang};
+    let Some(root) = data_root(None) else {
+        eprintln!("calibration: skipped: no data folder");
+        return;
+    };
+    for lang in Lang::ALL {
+        let Some(corpus) = Corpus::load(&root, lang) else {
+            continue;
+        };
+        let text = &corpus.text[..corpus.text.len().min(2_000_000)];
+        for n in [25, 50, 100, 200, 300, 500, 1000] {
+            let words = corpus.sample(n);
+            let pats: Vec<&[u8]> = words.iter().map(|w| &w[..]).collect();
+            let ac = Automaton::with_layout(&pats, Layout::Literal { simd: true }).unwrap();
+            let lit = ac.literal.as_ref().expect("forced");
+            let expected = lit.masks.expected_rate(&pats);
+            let measured =
+                lit.candidates(text, super::K - 1, Isa::Scalar).len() as f64 / text.len() as f64;
+            println!(
+                "{} n={n}: expected {expected:.4}, measured {measured:.4}",
+                lang.code()
+            );
+        }
+    }
+}
