@@ -64,11 +64,13 @@ impl Literal {
         offset: usize,
         on_hit: &mut impl FnMut(Hit) -> Result<(), E>,
     ) -> Result<(), E> {
-        assert!(from >= K - 1 && chunk.len() >= from + 32);
+        assert!(from >= K - 1 && chunk.len() >= from + 64);
         match self.isa {
-            // SAFETY: `Isa::Avx2` and `Isa::Ssse3` are only ever set by
-            // `Isa::detect`, after the CPU said it has them; the bounds
-            // `find_with` needs are asserted above.
+            // SAFETY: `Isa::Avx512`, `Isa::Avx2` and `Isa::Ssse3` are only
+            // ever set by `Isa::detect`, after the CPU said it has them; the
+            // bounds `find_with` needs are asserted above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { find_avx512(self, ac, chunk, from, offset, on_hit) },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => unsafe { find_avx2(self, ac, chunk, from, offset, on_hit) },
             #[cfg(target_arch = "x86_64")]
@@ -106,12 +108,14 @@ impl Literal {
     /// the finder `isa`, as a list: for tests comparing the finders.
     #[cfg(test)]
     pub(crate) fn candidates(&self, chunk: &[u8], from: usize, isa: Isa) -> Vec<usize> {
-        let run = |p: usize| -> u32 {
+        let run = |p: usize| -> u64 {
             // SAFETY: the test only asks for finders the CPU has (it checks
             // `Isa::detect`), and `p` is in bounds below.
             unsafe {
                 let at = chunk.as_ptr().add(p);
                 match isa {
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx512 => block_avx512(self, at),
                     #[cfg(target_arch = "x86_64")]
                     Isa::Avx2 => block_avx2(self, at),
                     #[cfg(target_arch = "x86_64")]
@@ -121,6 +125,7 @@ impl Literal {
             }
         };
         let width = match isa {
+            Isa::Avx512 => 64,
             Isa::Avx2 => 32,
             _ => 16,
         };
@@ -131,9 +136,23 @@ impl Literal {
             out.extend((0..width).filter(|k| bits >> k & 1 == 1).map(|k| p + k));
             p += width;
         }
-        out.extend((p..chunk.len()).filter(|&q| self.masks.candidate(chunk, q)));
+        let exact = isa.exact();
+        out.extend((p..chunk.len()).filter(|&q| self.masks.candidate(chunk, q, exact)));
         out
     }
+}
+
+/// One block of the AVX-512 finder, for `Literal::candidates`.
+///
+/// # Safety
+///
+/// As [`Finder::block`].
+#[cfg(all(test, target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+unsafe fn block_avx512(lit: &Literal, p: *const u8) -> u64 {
+    use super::finder::Avx512;
+    // SAFETY: forwarded from the caller.
+    unsafe { Avx512::block(&lit.masks, &Avx512::prepare(&lit.masks), p) }
 }
 
 /// One block of the AVX2 finder, for `Literal::candidates`.
@@ -143,7 +162,7 @@ impl Literal {
 /// As [`Finder::block`].
 #[cfg(all(test, target_arch = "x86_64"))]
 #[target_feature(enable = "avx2")]
-unsafe fn block_avx2(lit: &Literal, p: *const u8) -> u32 {
+unsafe fn block_avx2(lit: &Literal, p: *const u8) -> u64 {
     use super::finder::Avx2;
     // SAFETY: forwarded from the caller.
     unsafe { Avx2::block(&lit.masks, &Avx2::prepare(&lit.masks), p) }
@@ -156,10 +175,30 @@ unsafe fn block_avx2(lit: &Literal, p: *const u8) -> u32 {
 /// As [`Finder::block`].
 #[cfg(all(test, target_arch = "x86_64"))]
 #[target_feature(enable = "ssse3")]
-unsafe fn block_ssse3(lit: &Literal, p: *const u8) -> u32 {
+unsafe fn block_ssse3(lit: &Literal, p: *const u8) -> u64 {
     use super::finder::Ssse3;
     // SAFETY: forwarded from the caller.
     unsafe { Ssse3::block(&lit.masks, &Ssse3::prepare(&lit.masks), p) }
+}
+
+/// `find_with` compiled for AVX-512 F, BW and VBMI.
+///
+/// # Safety
+///
+/// The CPU has them; bounds as `find_with`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+unsafe fn find_avx512<E>(
+    lit: &Literal,
+    ac: &Automaton,
+    chunk: &[u8],
+    from: usize,
+    offset: usize,
+    on_hit: &mut impl FnMut(Hit) -> Result<(), E>,
+) -> Result<(), E> {
+    use super::finder::Avx512;
+    // SAFETY: forwarded from the caller.
+    unsafe { find_with::<Avx512, E>(lit, ac, chunk, from, offset, on_hit) }
 }
 
 /// `find_with` compiled for AVX2.
@@ -229,7 +268,7 @@ unsafe fn find_with<F: Finder, E>(
         // `p + WIDTH <= len`.
         let bits = unsafe { F::block(&lit.masks, &prepared, base.add(p)) };
         if bits != 0 {
-            lit.verify(ac, chunk, p, u64::from(bits), offset, on_hit)?;
+            lit.verify(ac, chunk, p, bits, offset, on_hit)?;
         }
         p += F::WIDTH;
     }
@@ -238,7 +277,7 @@ unsafe fn find_with<F: Finder, E>(
         // SAFETY: `q >= from` since `len >= from + WIDTH`, and
         // `q + WIDTH == len`.
         let bits = unsafe { F::block(&lit.masks, &prepared, base.add(q)) };
-        let bits = u64::from(bits) & (u64::MAX << (p - q));
+        let bits = bits & (u64::MAX << (p - q));
         if bits != 0 {
             lit.verify(ac, chunk, q, bits, offset, on_hit)?;
         }

@@ -35,7 +35,7 @@ pub(crate) trait Finder {
     /// # Safety
     ///
     /// As `prepare`, and `p - (K - 1) .. p + WIDTH` is readable.
-    unsafe fn block(masks: &Masks, prepared: &Self::Prepared, p: *const u8) -> u32;
+    unsafe fn block(masks: &Masks, prepared: &Self::Prepared, p: *const u8) -> u64;
 }
 
 /// The fallback: the byte tables, one position at a time.
@@ -49,7 +49,7 @@ impl Finder for Scalar {
     unsafe fn prepare(_: &Masks) {}
 
     #[inline(always)]
-    unsafe fn block(masks: &Masks, (): &(), p: *const u8) -> u32 {
+    unsafe fn block(masks: &Masks, (): &(), p: *const u8) -> u64 {
         let mut bits = 0;
         for i in 0..Self::WIDTH {
             let mut acc = Buckets::MAX;
@@ -59,14 +59,14 @@ impl Finder for Scalar {
                 let x = unsafe { *p.add(i).sub(j) };
                 acc &= masks.byte[j][usize::from(x)];
             }
-            bits |= u32::from(acc != 0) << i;
+            bits |= u64::from(acc != 0) << i;
         }
         bits
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) use x86::{Avx2, Ssse3};
+pub(crate) use x86::{Avx2, Avx512, Ssse3};
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -76,6 +76,11 @@ mod x86 {
         _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_srli_epi16, _mm_and_si128,
         _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
         _mm_setzero_si128, _mm_shuffle_epi8, _mm_srli_epi16,
+    };
+
+    use std::arch::x86_64::{
+        __m512i, _mm512_and_si512, _mm512_loadu_si512, _mm512_or_si512, _mm512_permutex2var_epi8,
+        _mm512_set1_epi8, _mm512_setzero_si512, _mm512_test_epi8_mask,
     };
 
     use super::{Finder, Masks, K};
@@ -101,7 +106,7 @@ mod x86 {
         }
 
         #[inline(always)]
-        unsafe fn block(_: &Masks, m: &Self::Prepared, p: *const u8) -> u32 {
+        unsafe fn block(_: &Masks, m: &Self::Prepared, p: *const u8) -> u64 {
             // SAFETY: the caller vouches for SSSE3 and for the bytes
             // `p - (K - 1) .. p + 16`, which is what the loads read.
             unsafe {
@@ -125,7 +130,7 @@ mod x86 {
                     any = _mm_or_si128(any, acc);
                 }
                 let empty = _mm_movemask_epi8(_mm_cmpeq_epi8(any, _mm_setzero_si128()));
-                !(empty as u32) & 0xFFFF
+                u64::from(!(empty as u32) & 0xFFFF)
             }
         }
     }
@@ -151,7 +156,7 @@ mod x86 {
         }
 
         #[inline(always)]
-        unsafe fn block(_: &Masks, m: &Self::Prepared, p: *const u8) -> u32 {
+        unsafe fn block(_: &Masks, m: &Self::Prepared, p: *const u8) -> u64 {
             // SAFETY: the caller vouches for AVX2 and for the bytes
             // `p - (K - 1) .. p + 32`, which is what the loads read.
             unsafe {
@@ -177,7 +182,57 @@ mod x86 {
                     any = _mm256_or_si256(any, acc);
                 }
                 let empty = _mm256_movemask_epi8(_mm256_cmpeq_epi8(any, _mm256_setzero_si256()));
-                !(empty as u32)
+                u64::from(!(empty as u32))
+            }
+        }
+    }
+
+    /// 64 positions a block with AVX-512 VBMI's `vpermi2b`: one lookup in
+    /// a 128-entry table (two registers) per position and half, exact on
+    /// the low seven bits of the byte (`Masks::exact`), where the nibble
+    /// finders combine two 16-entry lookups.
+    pub(crate) struct Avx512;
+
+    impl Finder for Avx512 {
+        const WIDTH: usize = 64;
+        type Prepared = [[[__m512i; 2]; K]; 2];
+
+        #[inline(always)]
+        unsafe fn prepare(masks: &Masks) -> Self::Prepared {
+            // SAFETY: unaligned loads of 64 bytes from 128-byte arrays; the
+            // caller vouches for AVX-512.
+            let load =
+                |t: &[u8; 128], at: usize| unsafe { _mm512_loadu_si512(t.as_ptr().add(at).cast()) };
+            std::array::from_fn(|h| {
+                std::array::from_fn(|j| {
+                    let t = &masks.exact[h][j];
+                    [load(t, 0), load(t, 64)]
+                })
+            })
+        }
+
+        #[inline(always)]
+        unsafe fn block(_: &Masks, m: &Self::Prepared, p: *const u8) -> u64 {
+            // SAFETY: the caller vouches for AVX-512 F, BW and VBMI and for
+            // the bytes `p - (K - 1) .. p + 64`, which is what the loads
+            // read.
+            unsafe {
+                let mut bytes = [_mm512_setzero_si512(); K];
+                for (j, v) in bytes.iter_mut().enumerate() {
+                    *v = _mm512_loadu_si512(p.sub(j).cast());
+                }
+                let mut any = _mm512_setzero_si512();
+                for half in m {
+                    let mut acc = _mm512_set1_epi8(-1);
+                    for ([low, high], v) in half.iter().zip(&bytes) {
+                        // Index bits 0..=5 pick the byte, bit 6 the
+                        // register; bit 7 is ignored.
+                        let r = _mm512_permutex2var_epi8(*low, *v, *high);
+                        acc = _mm512_and_si512(acc, r);
+                    }
+                    any = _mm512_or_si512(any, acc);
+                }
+                _mm512_test_epi8_mask(any, any)
             }
         }
     }

@@ -53,6 +53,14 @@ pub(crate) struct Masks {
     pub(crate) mid: [[[u8; 16]; K]; 2],
     /// `byte[j][x]`: the buckets both keys of `x` admit at position `j`.
     pub(crate) byte: [[Buckets; 256]; K],
+    /// `exact[h][j][x & 127]`: of buckets `8h..8h + 8`, those with a
+    /// pattern whose byte at position `j` has the low seven bits of `x`
+    /// (or which has no byte there): the AVX-512 finder's tables, which
+    /// admit fewer bytes than the two keys (no key of one pattern meets a
+    /// key of another).
+    pub(crate) exact: [[[u8; 128]; K]; 2],
+    /// `exact7[j][x]`: `exact` for all sixteen buckets, for scalar code.
+    pub(crate) exact7: [[Buckets; 256]; K],
 }
 
 impl Masks {
@@ -67,6 +75,7 @@ impl Masks {
         let freq = Freq::of(pats);
         let mut sets = [Sets::default(); BUCKETS];
         let mut rates = [0f64; BUCKETS];
+        let mut exact = [[[0u8; 128]; K]; 2];
         // Short patterns (whose wild positions admit anything) first, so
         // that they gather in few buckets; then in sorted order, each to
         // the bucket whose expected rate it raises least.
@@ -83,11 +92,19 @@ impl Masks {
             let (_, bucket, grown) = best;
             rates[bucket] = grown.rate();
             sets[bucket] = grown;
+            let (h, bit) = (bucket / 8, 1u8 << (bucket % 8));
+            for (j, &b) in print.iter().enumerate() {
+                if b == WILD {
+                    exact[h][j].iter_mut().for_each(|e| *e |= bit);
+                } else {
+                    exact[h][j][usize::from(b & 127)] |= bit;
+                }
+            }
         }
-        Masks::from_sets(&sets)
+        Masks::from_sets(&sets, exact)
     }
 
-    fn from_sets(sets: &[Sets; BUCKETS]) -> Masks {
+    fn from_sets(sets: &[Sets; BUCKETS], exact: [[[u8; 128]; K]; 2]) -> Masks {
         let mut lo = [[[0u8; 16]; K]; 2];
         let mut mid = [[[0u8; 16]; K]; 2];
         let mut byte = [[0; 256]; K];
@@ -111,16 +128,41 @@ impl Masks {
                     | Buckets::from(lo[1][j][l] & mid[1][j][m]) << 8;
             }
         }
-        Masks { lo, mid, byte }
+        let mut exact7 = [[0; 256]; K];
+        for (j, row) in exact7.iter_mut().enumerate() {
+            for (x, entry) in row.iter_mut().enumerate() {
+                *entry =
+                    Buckets::from(exact[0][j][x & 127]) | Buckets::from(exact[1][j][x & 127]) << 8;
+            }
+        }
+        Masks {
+            lo,
+            mid,
+            byte,
+            exact,
+            exact7,
+        }
+    }
+
+    /// The byte tables whose candidates `exact` gives: the exact ones for
+    /// the AVX-512 finder, the keyed ones for the others.
+    pub(crate) fn tables(&self, exact: bool) -> &[[Buckets; 256]; K] {
+        if exact {
+            &self.exact7
+        } else {
+            &self.byte
+        }
     }
 
     /// Whether a pattern may end with the byte at `chunk[last]`: the
     /// finder's test at one position, by table. Requires `last >= K - 1`.
+    /// With `exact`, by the AVX-512 finder's tables.
     #[cfg(test)]
-    pub(crate) fn candidate(&self, chunk: &[u8], last: usize) -> bool {
+    pub(crate) fn candidate(&self, chunk: &[u8], last: usize, exact: bool) -> bool {
+        let tables = self.tables(exact);
         let mut acc = Buckets::MAX;
         for j in 0..K {
-            acc &= self.byte[j][usize::from(chunk[last - j])];
+            acc &= tables[j][usize::from(chunk[last - j])];
         }
         acc != 0
     }
@@ -135,14 +177,15 @@ impl Masks {
     /// 5.2% for 7.9% (Chinese, 200 words).
     ///
     /// Allocates the joined patterns while it runs.
-    pub(crate) fn expected_rate(&self, pats: &[&[u8]]) -> f64 {
+    pub(crate) fn expected_rate(&self, pats: &[&[u8]], exact: bool) -> f64 {
+        let tables = self.tables(exact);
         let mut joined = vec![b' '; K - 1];
         joined.extend(pats.join(&b' '));
         let candidates = (K - 1..joined.len())
             .filter(|&q| {
                 let mut acc = Buckets::MAX;
                 for j in 0..K {
-                    acc &= self.byte[j][usize::from(joined[q - j])];
+                    acc &= tables[j][usize::from(joined[q - j])];
                 }
                 acc != 0
             })
@@ -250,7 +293,11 @@ mod tests {
         let m = Masks::new(&pats);
         for p in pats {
             let text = [b"xyz".as_slice(), p].concat();
-            assert!(m.candidate(&text, text.len() - 1), "{p:?}");
+            assert!(
+                m.candidate(&text, text.len() - 1, false)
+                    && m.candidate(&text, text.len() - 1, true),
+                "{p:?}"
+            );
         }
     }
 
@@ -272,8 +319,8 @@ mod tests {
     #[test]
     fn rare_endings_give_a_low_rate_and_one_byte_patterns_a_high_one() {
         let rare: [&[u8]; 2] = [b"xylophone", b"quizzical"];
-        assert!(Masks::new(&rare).expected_rate(&rare) < 0.05);
+        assert!(Masks::new(&rare).expected_rate(&rare, false) < 0.05);
         let short: [&[u8]; 3] = [b"e", b"t", b"ee"];
-        assert!(Masks::new(&short).expected_rate(&short) > 0.1);
+        assert!(Masks::new(&short).expected_rate(&short, false) > 0.1);
     }
 }

@@ -45,8 +45,8 @@
 //! standing in for the text) and there are few enough patterns; it then
 //! takes the root-state prefilter's place. `Layout::Literal` forces it.
 //! The instruction set is detected once, when the automaton is built
-//! (`is_x86_feature_detected!`): AVX2, else SSSE3, else the scalar finder,
-//! which `Layout::Literal { simd: false }` also forces.
+//! (`is_x86_feature_detected!`): AVX-512 VBMI, else AVX2, else SSSE3, else
+//! the scalar finder, which `Layout::Literal { simd: false }` also forces.
 
 mod drive;
 mod finder;
@@ -70,6 +70,9 @@ const MAX_ENTRIES: usize = 1 << 22;
 /// Which candidate finder a scan runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Isa {
+    /// 64 positions per step, exact seven-bit tables (AVX-512 F, BW and
+    /// VBMI).
+    Avx512,
     /// 32 positions per step.
     Avx2,
     /// 16 positions per step.
@@ -79,10 +82,21 @@ pub(crate) enum Isa {
 }
 
 impl Isa {
+    /// Whether the finder uses the exact seven-bit tables.
+    pub(crate) fn exact(self) -> bool {
+        self == Isa::Avx512
+    }
+
     /// The best finder this CPU runs; `Scalar` off x86-64.
     pub(crate) fn detect() -> Isa {
         #[cfg(target_arch = "x86_64")]
         {
+            if is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx512bw")
+                && is_x86_feature_detected!("avx512vbmi")
+            {
+                return Isa::Avx512;
+            }
             if is_x86_feature_detected!("avx2") {
                 return Isa::Avx2;
             }
@@ -93,9 +107,10 @@ impl Isa {
         Isa::Scalar
     }
 
-    /// `avx2`, `ssse3`, `scalar`.
+    /// `avx512`, `avx2`, `ssse3`, `scalar`.
     pub(crate) fn name(self) -> &'static str {
         match self {
+            Isa::Avx512 => "avx512",
             Isa::Avx2 => "avx2",
             Isa::Ssse3 => "ssse3",
             Isa::Scalar => "scalar",
@@ -148,7 +163,9 @@ impl Literal {
         let masks = Box::new(Masks::new(pats));
         let isa = match want {
             Want::No => return None,
-            Want::ByCost if masks.expected_rate(pats) > AUTO_MAX_RATE => return None,
+            Want::ByCost if masks.expected_rate(pats, Isa::detect().exact()) > AUTO_MAX_RATE => {
+                return None
+            }
             Want::ByCost => Isa::detect(),
             Want::Forced { simd: true } => Isa::detect(),
             Want::Forced { simd: false } => Isa::Scalar,
@@ -184,7 +201,8 @@ impl Literal {
     }
 
     /// Chunks shorter than this are walked by the automaton alone: the
-    /// head, the rebuilt state's `max_len` bytes, and two finder blocks.
+    /// head, the rebuilt state's `max_len` bytes, and a finder block of
+    /// the widest kind.
     pub(super) fn min_chunk(&self) -> usize {
         self.head + self.max_len + 64
     }

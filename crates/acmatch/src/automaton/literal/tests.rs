@@ -27,6 +27,9 @@ fn finders() -> Vec<Isa> {
         if is_x86_feature_detected!("avx2") {
             v.push(Isa::Avx2);
         }
+        if Isa::detect() == Isa::Avx512 {
+            v.push(Isa::Avx512);
+        }
     }
     v
 }
@@ -60,7 +63,7 @@ fn random_case(rng: &mut Rng) -> (Vec<Vec<u8>>, Vec<u8>) {
 fn every_finder_gives_the_candidates_of_the_definition() {
     let mut rng = Rng(0x51_7CC1_B727_220A);
     let isas = finders();
-    if isas.len() < 3 {
+    if isas.len() < 4 {
         eprintln!("only these finders run on this CPU: {isas:?}");
     }
     let mut candidates = 0;
@@ -70,17 +73,24 @@ fn every_finder_gives_the_candidates_of_the_definition() {
         let ac = Automaton::with_layout(&patterns, layout).unwrap();
         let lit = ac.literal.as_ref().expect("forced");
         let from = super::K - 1;
-        let want: Vec<usize> = (from..text.len())
-            .filter(|&q| lit.masks.candidate(&text, q))
-            .collect();
+        let by_tables = |exact: bool| -> Vec<usize> {
+            (from..text.len())
+                .filter(|&q| lit.masks.candidate(&text, q, exact))
+                .collect()
+        };
+        let (keyed, exact) = (by_tables(false), by_tables(true));
         for &isa in &isas {
-            assert_eq!(lit.candidates(&text, from, isa), want, "{}", isa.name());
+            let want = if isa.exact() { &exact } else { &keyed };
+            assert_eq!(&lit.candidates(&text, from, isa), want, "{}", isa.name());
         }
-        // No occurrence is missed: every end is a candidate.
+        // No occurrence is missed: every end is a candidate, and the exact
+        // tables admit no more than the keys.
         for m in find_all(&ac, &text) {
-            assert!(m.end - 1 < from || want.binary_search(&(m.end - 1)).is_ok());
+            let last = m.end - 1;
+            assert!(last < from || exact.binary_search(&last).is_ok());
         }
-        candidates += want.len();
+        assert!(exact.iter().all(|q| keyed.binary_search(q).is_ok()));
+        candidates += exact.len();
     }
     assert!(candidates > 10_000, "positive control: {candidates}");
 }
@@ -144,12 +154,14 @@ fn calibration_of_the_expected_rate() {
             let pats: Vec<&[u8]> = words.iter().map(|w| &w[..]).collect();
             let ac = Automaton::with_layout(&pats, Layout::Literal { simd: true }).unwrap();
             let lit = ac.literal.as_ref().expect("forced");
-            let expected = lit.masks.expected_rate(&pats);
+            let exact = lit.isa.exact();
+            let expected = lit.masks.expected_rate(&pats, exact);
             let measured =
-                lit.candidates(text, super::K - 1, Isa::Scalar).len() as f64 / text.len() as f64;
+                lit.candidates(text, super::K - 1, lit.isa).len() as f64 / text.len() as f64;
             println!(
-                "{} n={n}: expected {expected:.4}, measured {measured:.4}",
-                lang.code()
+                "{} n={n} {}: expected {expected:.4}, measured {measured:.4}",
+                lang.code(),
+                lit.isa.name()
             );
         }
     }
