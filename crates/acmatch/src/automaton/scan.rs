@@ -269,7 +269,7 @@ impl Automaton {
         let after = if let Some(dense) = &self.dense {
             let table = &*dense.table;
             let mut s = cursor.state as usize;
-            if s % dense.stride != 0 || s >= table.len() {
+            if !s.is_multiple_of(dense.stride) || s >= table.len() {
                 // Not a row start of this table: a cursor of another automaton.
                 s = 0;
             }
