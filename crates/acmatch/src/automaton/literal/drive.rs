@@ -96,7 +96,7 @@ impl Literal {
         while bits != 0 {
             let end = p + bits.trailing_zeros() as usize + 1;
             bits &= bits - 1;
-            let out = self.reverse.longest(&ac.alphabet.byte_codes, chunk, end);
+            let out = self.reverse.longest(chunk, end);
             if out != 0 {
                 on_hit(ac.hit(offset + end, out))?;
             }

@@ -23,12 +23,15 @@
 pub(crate) struct Reverse {
     table: Box<[u32]>,
     stride: usize,
+    /// Byte classes, each below `stride - 1`.
+    codes: Box<[u32; 256]>,
 }
 
 impl Reverse {
     /// The trie of `pats`, reversed; `codes` maps bytes to classes
     /// (`< classes`), `head(p)` is the forward output head of pattern `p`.
-    /// `None` when the table would pass `max_entries`.
+    /// `None` when the table would pass `max_entries`, or a code is not
+    /// below `classes`.
     ///
     /// Allocates the table, growing it a row at a time.
     pub(crate) fn new(
@@ -38,6 +41,9 @@ impl Reverse {
         max_entries: usize,
         mut head: impl FnMut(&[u8]) -> u32,
     ) -> Option<Reverse> {
+        if codes.iter().any(|&c| c as usize >= classes) {
+            return None;
+        }
         let stride = classes + 1;
         let mut table = vec![0u32; stride];
         for p in pats {
@@ -58,12 +64,13 @@ impl Reverse {
         Some(Reverse {
             table: table.into_boxed_slice(),
             stride,
+            codes: Box::new(*codes),
         })
     }
 
     /// Heap bytes owned.
     pub(crate) fn heap_bytes(&self) -> usize {
-        std::mem::size_of_val(&*self.table)
+        std::mem::size_of_val(&*self.table) + std::mem::size_of_val(&*self.codes)
     }
 
     /// The output head of the longest pattern that ends at `chunk[..end]`
@@ -71,16 +78,23 @@ impl Reverse {
     ///
     /// Never allocates.
     #[inline(always)]
-    pub(crate) fn longest(&self, codes: &[u32; 256], chunk: &[u8], end: usize) -> u32 {
-        let table = &*self.table;
+    pub(crate) fn longest(&self, chunk: &[u8], end: usize) -> u32 {
+        let (table, codes) = (&*self.table, &*self.codes);
         let mut row = 0usize;
         let mut best = 0;
         for &b in chunk[..end].iter().rev() {
-            row = table[row + codes[usize::from(b)] as usize] as usize;
+            let code = codes[usize::from(b)] as usize;
+            debug_assert!(code < self.stride - 1 && row + self.stride <= table.len());
+            // SAFETY: `row` is a row start (0, or an entry written by
+            // `new`, which only writes row starts) and rows are `stride`
+            // long; codes are below `classes = stride - 1` (checked by
+            // `new`).
+            row = unsafe { *table.get_unchecked(row + code) } as usize;
             if row == 0 {
                 break;
             }
-            let out = table[row + self.stride - 1];
+            // SAFETY: as above; the last entry of a row is its output.
+            let out = unsafe { *table.get_unchecked(row + self.stride - 1) };
             if out != 0 {
                 best = out;
             }
@@ -104,7 +118,7 @@ mod tests {
         let head = |p: &[u8]| pats.iter().position(|q| *q == p).unwrap() as u32 + 1;
         let r = Reverse::new(&pats, &codes, 5, 1 << 20, head).unwrap();
         let text = b"ushers";
-        let at = |end| r.longest(&codes, text, end);
+        let at = |end| r.longest(text, end);
         assert_eq!(at(4), 2, "she");
         assert_eq!(at(6), 4, "hers");
         assert_eq!(at(5), 0, "nothing ends with r");
