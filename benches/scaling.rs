@@ -33,9 +33,9 @@
 mod common;
 
 use std::cell::OnceCell;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use acmatch::{chunks, Automaton, Variant, DEFAULT_CHUNK};
+use acmatch::{chunks, Automaton, Layout, Variant, DEFAULT_CHUNK};
 use common::engines::{self, Engine, Haystack, Kind, Reference, HYPERSCAN, PEER_IDS};
 use common::record::{self, Row, Slot};
 use criterion::{
@@ -50,6 +50,14 @@ static ALLOC: countalloc::CountingAlloc = countalloc::CountingAlloc;
 
 /// Sample sizes; `None` is the whole list.
 const SIZES: [Option<usize>; 4] = [Some(100), Some(1_000), Some(10_000), None];
+/// Sizes up to this one also get rows for the literal engine forced
+/// (`Layout::Literal`), whatever `Layout::Auto` chose.
+const LITERAL_MAX: usize = 1_000;
+/// The variants the literal rows run, with their ids.
+const LITERAL_ROWS: [(Variant, &str); 2] = [
+    (Variant::Callback, "callback-literal"),
+    (Variant::Fixed, "fixed-literal"),
+];
 /// Builds timed per engine and size in optimised builds; the median is
 /// reported. Unoptimised builds build once.
 const BUILDS: usize = 3;
@@ -92,6 +100,9 @@ struct Size {
     label: String,
     patterns: Vec<Vec<u8>>,
     shared: OnceCell<Shared>,
+    /// The automaton with the literal engine forced, and its median build
+    /// time, built when the first literal row runs.
+    literal: OnceCell<(Automaton, Duration)>,
 }
 
 struct Shared {
@@ -101,6 +112,22 @@ struct Shared {
 }
 
 impl Size {
+    fn literal(&self) -> &(Automaton, Duration) {
+        self.literal.get_or_init(|| {
+            let layout = Layout::Literal { simd: true };
+            let mut ac = None;
+            let build = median_build(|| {
+                let started = Instant::now();
+                ac = Some(
+                    Automaton::with_layout(&self.patterns, layout).map_err(|e| e.to_string())?,
+                );
+                Ok(started.elapsed())
+            })
+            .expect("acmatch builds every word list");
+            (ac.expect("built at least once"), build)
+        })
+    }
+
     fn shared(&self, h: &Haystack<'_>) -> &Shared {
         self.shared.get_or_init(|| {
             let mut ac = None;
@@ -127,17 +154,22 @@ struct Built<'a> {
     build: Duration,
 }
 
-/// Builds engine `id` over `size`'s patterns and checks it against the
-/// reference; our variants share the size's automaton.
+/// Builds engine `spec` over `size`'s patterns and checks it against the
+/// reference; our variants share the size's automaton (the literal rows
+/// their own).
 fn build<'a>(
-    id: &str,
-    variant: Option<Variant>,
+    spec: &EngineSpec,
     size: &'a Size,
     h: &Haystack<'_>,
     group: &str,
 ) -> Result<Built<'a>, String> {
+    let (id, variant) = (spec.id, spec.variant);
     let shared = size.shared(h);
     let (mut engine, build) = match variant {
+        Some(v) if spec.literal => {
+            let (ac, build) = size.literal();
+            (Engine::ours(v, ac, DEFAULT_CHUNK), *build)
+        }
         Some(v) => (Engine::ours(v, &shared.ac, DEFAULT_CHUNK), shared.build),
         None => {
             let mut engine = None;
@@ -172,24 +204,37 @@ fn builds() -> usize {
     }
 }
 
-/// One engine of the table: its id, kind and our variant, if it is one.
+/// One engine of the table: its id, kind and our variant, if it is one,
+/// and whether it runs the automaton with the literal engine forced.
 struct EngineSpec {
     id: &'static str,
     kind: Kind,
     variant: Option<Variant>,
+    literal: bool,
 }
 
-/// Every variant, then the peers (charwise daachorse only when the words and
-/// the text are UTF-8), then Hyperscan when it is built in.
-fn engine_specs(utf8: bool) -> Vec<EngineSpec> {
+/// Every variant, then (up to [`LITERAL_MAX`] words) `callback` and
+/// `fixed` with the literal engine forced, then the peers (charwise
+/// daachorse only when the words and the text are UTF-8), then Hyperscan
+/// when it is built in.
+fn engine_specs(utf8: bool, words: usize) -> Vec<EngineSpec> {
     let mut specs: Vec<EngineSpec> = Variant::ALL
         .iter()
         .map(|&v| EngineSpec {
             id: v.name(),
             kind: Kind::Variant,
             variant: Some(v),
+            literal: false,
         })
         .collect();
+    if words <= LITERAL_MAX {
+        specs.extend(LITERAL_ROWS.iter().map(|&(v, id)| EngineSpec {
+            id,
+            kind: Kind::Variant,
+            variant: Some(v),
+            literal: true,
+        }));
+    }
     for id in PEER_IDS {
         if id == engines::DAACHORSE_CHARWISE && !utf8 {
             continue;
@@ -198,6 +243,7 @@ fn engine_specs(utf8: bool) -> Vec<EngineSpec> {
             id,
             kind: Kind::Peer,
             variant: None,
+            literal: false,
         });
     }
     if engines::HAS_HYPERSCAN {
@@ -205,6 +251,7 @@ fn engine_specs(utf8: bool) -> Vec<EngineSpec> {
             id: HYPERSCAN,
             kind: Kind::Frontier,
             variant: None,
+            literal: false,
         });
     }
     specs
@@ -226,6 +273,8 @@ struct SizeInfo {
     /// Matches per op and our automaton's layout, when a benchmark of this
     /// size ran.
     ran: Option<(u64, String)>,
+    /// The literal rows' layout, when one of them ran.
+    literal: Option<String>,
 }
 
 /// The input, as both JSON files record it: a file whose input differs is
@@ -297,9 +346,10 @@ fn bench_lang(c: &mut Criterion, mut corpus: Corpus) {
             label: n.map_or("all".to_owned(), |n| n.to_string()),
             patterns,
             shared: OnceCell::new(),
+            literal: OnceCell::new(),
         };
         let at = sizes.len();
-        for spec in engine_specs(utf8) {
+        for spec in engine_specs(utf8, size.patterns.len()) {
             if !engines::peer_fits_build(spec.id, size.patterns.len()) {
                 eprintln!(
                     "not benchmarking {group_name}/{}/{} in an unoptimised build: building it takes seconds there",
@@ -318,7 +368,7 @@ fn bench_lang(c: &mut Criterion, mut corpus: Corpus) {
             group.bench_function(BenchmarkId::new(spec.id, &size.label), |b| {
                 slot.run(
                     b,
-                    || build(spec.id, spec.variant, &size, &h, &group_name),
+                    || build(&spec, &size, &h, &group_name),
                     |s| s.engine.op(&h),
                 )
             });
@@ -338,6 +388,7 @@ fn bench_lang(c: &mut Criterion, mut corpus: Corpus) {
                 .shared
                 .get()
                 .map(|s| (s.reference.count(), s.ac.layout_summary())),
+            literal: size.literal.get().map(|(ac, _)| ac.layout_summary()),
         });
     }
     group.finish();
@@ -428,8 +479,12 @@ fn print_table(title: &str, sizes: &[SizeInfo], rows: &[Row], extras: &[Extra]) 
             .ran
             .as_ref()
             .map_or(("-".to_owned(), "-"), |(m, l)| (thousands(*m), l.as_str()));
+        let literal = size
+            .literal
+            .as_deref()
+            .map_or(String::new(), |l| format!("; *-literal: {l}"));
         println!(
-            "\nN = {} ({} words, {} not ASCII): {matches} matches per op; ours: {layout}",
+            "\nN = {} ({} words, {} not ASCII): {matches} matches per op; ours: {layout}{literal}",
             size.label,
             thousands(size.patterns as u64),
             thousands(size.not_ascii as u64),

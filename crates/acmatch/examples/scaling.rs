@@ -569,5 +569,7 @@ fn layout_name(l: Layout) -> &'static str {
             charwise: true,
             prefilter: true,
         } => "da-chars+pf",
+        Layout::Literal { simd: true } => "literal",
+        Layout::Literal { simd: false } => "literal-scalar",
     }
 }

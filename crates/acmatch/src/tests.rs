@@ -76,6 +76,60 @@ fn every_variant_matches_the_table() {
     }
 }
 
+/// Chunk sizes for the table's rows made long: long enough for the block
+/// loops and the literal engine, short enough to cut copies anywhere.
+const LONG_CHUNKS: &[usize] = &[0, 150, 301, 2048];
+
+/// Each row's haystack repeated, copies apart by a run of a byte that no
+/// pattern holds (so no match spans two copies), until it is long enough
+/// for the literal engine and the block loops; the matches are the row's,
+/// shifted for each copy.
+#[test]
+fn every_variant_matches_the_table_in_long_chunks() {
+    crate::automaton::trace::take_literal();
+    for (case, layout) in TABLE.iter().flat_map(|c| Layout::ALL.map(move |l| (c, l))) {
+        let Some(filler) = (0..=255u8).find(|b| case.patterns.iter().all(|p| !p.contains(b)))
+        else {
+            continue;
+        };
+        let copy = [case.haystack, &[filler; 41][..]].concat();
+        let copies = 3000 / copy.len() + 1;
+        let haystack = copy.repeat(copies);
+        let stride = copy.len();
+        let want: Vec<Match> = (0..copies)
+            .flat_map(|k| {
+                case.matches
+                    .iter()
+                    .map(move |&(pattern, start, end)| Match {
+                        pattern,
+                        start: start + k * stride,
+                        end: end + k * stride,
+                    })
+            })
+            .collect();
+        let ac = Automaton::with_layout(case.patterns, layout).unwrap();
+        for variant in Variant::ALL {
+            for &chunk in LONG_CHUNKS {
+                let mut matcher = variant.matcher_with_capacity(haystack.len() * 4);
+                let mut cursor = Cursor::new();
+                let mut got = Vec::new();
+                for piece in chunks(&haystack, chunk) {
+                    matcher
+                        .find_chunk(&ac, &mut cursor, piece, |m| got.push(m))
+                        .unwrap();
+                }
+                assert!(
+                    got == want,
+                    "case {:?}, {layout:?}, variant {variant}, chunk {chunk}",
+                    case.name
+                );
+            }
+        }
+    }
+    let literal = crate::automaton::trace::take_literal();
+    assert!(literal > 100, "positive control: {literal} literal chunks");
+}
+
 #[test]
 fn variant_names_round_trip() {
     for v in Variant::ALL {

@@ -241,6 +241,31 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The literal engine's chunk boundaries: patterns up to 40 bytes
+    /// planted in text, cut into chunks just below, at and above the
+    /// engine's shortest chunk (`max_len - 1` head bytes, `max_len` to
+    /// rebuild the state, a 64-byte block), so that matches end in the
+    /// head, start in the previous chunk, and straddle the rebuilt tail.
+    #[test]
+    fn literal_chunk_boundaries_lose_nothing(
+        patterns in prop::collection::vec(prop::collection::vec(small_alphabet_byte(), 1..40), 1..10),
+        filler in prop::collection::vec(small_alphabet_byte(), 400..4000),
+        plants in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 0..20),
+        chunk in 60usize..400,
+    ) {
+        let mut haystack = filler;
+        for (at, which) in plants {
+            let p = &patterns[which.index(patterns.len())];
+            let at = at.index(haystack.len() + 1);
+            haystack.splice(at..at, p.iter().copied());
+        }
+        check(&patterns, &haystack, chunk)?;
+    }
+}
+
 #[test]
 fn long_random_patterns_get_a_prefilter() {
     // The positive control for the test above: it exercises the prefilter,
@@ -249,8 +274,11 @@ fn long_random_patterns_get_a_prefilter() {
     for layout in Layout::ALL {
         let ac = Automaton::with_layout(patterns, layout).unwrap();
         let asked = match layout {
-            Layout::Auto => true,
+            // Auto skips ahead with one of the two: here, rare endings, the
+            // literal engine.
+            Layout::Auto => ac.literal_finder().is_none(),
             Layout::Dense { prefilter } | Layout::DoubleArray { prefilter, .. } => prefilter,
+            Layout::Literal { .. } => false,
         };
         assert_eq!(ac.has_prefilter(), asked, "{layout:?}");
     }

@@ -24,6 +24,7 @@
 use std::collections::VecDeque;
 
 use super::alphabet::Alphabet;
+use super::literal::{Literal, Want};
 use super::prefilter::Prefilter;
 use super::{Automaton, Dense, Layout, Output, State, INVALID, ROOT};
 use crate::error::BuildError;
@@ -206,6 +207,7 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
         root_next,
         dense: None,
         prefilter,
+        literal: None,
         outputs: outputs.into_boxed_slice(),
         pattern_count: pats.len(),
         max_len: pats.iter().map(|p| p.len()).max().unwrap_or(0),
@@ -231,6 +233,9 @@ struct Plan {
     charwise: bool,
     /// Build the root-state prefilter when the patterns make it pay.
     prefilter: bool,
+    /// Whether to build the literal engine (dense tables only); when it
+    /// is built, the prefilter is not.
+    literal: Want,
 }
 
 impl Plan {
@@ -245,24 +250,30 @@ impl Plan {
         }
         let classes = (live.iter().filter(|&&l| l).count() + 1).min(256);
         let dense_entries = byte_states.saturating_mul(classes + 1);
-        let dense = |prefilter: bool| Plan {
+        let dense = |prefilter: bool, literal: Want| Plan {
             dense: true,
             byte_states,
             charwise: false,
             prefilter,
+            literal,
         };
         let double_array = |charwise: bool, prefilter: bool| Plan {
             dense: false,
             byte_states,
             charwise: charwise && Alphabet::can_be_charwise(pats),
             prefilter,
+            literal: Want::No,
         };
         match layout {
-            Layout::Auto if dense_entries <= DENSE_MAX_ENTRIES => dense(true),
+            Layout::Auto if dense_entries <= DENSE_MAX_ENTRIES => dense(true, Want::ByCost),
             Layout::Auto => double_array(charwise_pays(pats), true),
             Layout::Dense { prefilter } if dense_entries <= DENSE_HARD_MAX_ENTRIES => {
-                dense(prefilter)
+                dense(prefilter, Want::No)
             }
+            Layout::Literal { simd } if dense_entries <= DENSE_HARD_MAX_ENTRIES => {
+                dense(false, Want::Forced { simd })
+            }
+            Layout::Literal { .. } => double_array(charwise_pays(pats), false),
             Layout::Dense { prefilter } => double_array(charwise_pays(pats), prefilter),
             Layout::DoubleArray {
                 charwise,
@@ -400,17 +411,22 @@ fn build_dense(pats: &[&[u8]], order: &[u32], plan: Plan) -> Result<Automaton, B
         }
     }
     debug_assert_eq!(front, back, "every row taken once");
-    let prefilter = plan.prefilter.then(|| Prefilter::new(pats)).flatten();
+    let dense = Dense {
+        table: table.into_boxed_slice(),
+        stride,
+        match_from: (front * stride) as u32,
+    };
+    let literal = Literal::new(pats, &alphabet, &dense, plan.literal);
+    let prefilter = (plan.prefilter && literal.is_none())
+        .then(|| Prefilter::new(pats))
+        .flatten();
     Ok(Automaton {
         alphabet,
         states: Box::default(),
         root_next: Box::default(),
-        dense: Some(Dense {
-            table: table.into_boxed_slice(),
-            stride,
-            match_from: (front * stride) as u32,
-        }),
+        dense: Some(dense),
         prefilter,
+        literal,
         outputs: outputs.into_boxed_slice(),
         pattern_count: pats.len(),
         max_len: pats.iter().map(|p| p.len()).max().unwrap_or(0),

@@ -52,10 +52,15 @@
 
 mod alphabet;
 mod build;
+mod literal;
 mod prefilter;
 mod scan;
 
+#[cfg(test)]
+pub(crate) use scan::trace;
+
 use alphabet::Alphabet;
+use literal::Literal;
 use prefilter::Prefilter;
 
 use crate::error::BuildError;
@@ -111,12 +116,24 @@ pub enum Layout {
         /// Build the root-state prefilter when it pays.
         prefilter: bool,
     },
+    /// The dense table (as `Dense { prefilter: false }`) plus the literal
+    /// engine, whatever the cost model says: a SIMD candidate finder over
+    /// the patterns' last bytes with exact verification, which `Auto`
+    /// chooses for small dictionaries whose endings are rare. With `simd`,
+    /// AVX2 or SSSE3 when the CPU has them (detected at build time), else,
+    /// and without `simd` always, the scalar finder. Where the dense table
+    /// would pass 1 GiB, the double array `Dense` falls back to, without
+    /// the engine.
+    Literal {
+        /// Use the CPU's vector instructions when it has them.
+        simd: bool,
+    },
 }
 
 impl Layout {
     /// Every layout, `Auto` first: what the conformance and differential
     /// tests run every case with.
-    pub const ALL: [Layout; 7] = [
+    pub const ALL: [Layout; 9] = [
         Layout::Auto,
         Layout::Dense { prefilter: false },
         Layout::Dense { prefilter: true },
@@ -136,6 +153,8 @@ impl Layout {
             charwise: true,
             prefilter: true,
         },
+        Layout::Literal { simd: true },
+        Layout::Literal { simd: false },
     ];
 }
 
@@ -205,6 +224,8 @@ pub struct Automaton {
     dense: Option<Dense>,
     /// Skip-ahead for the root state, when the patterns make it pay.
     prefilter: Option<Prefilter>,
+    /// The literal engine (dense table only, never with the prefilter).
+    literal: Option<Literal>,
     outputs: Box<[Output]>,
     pattern_count: usize,
     /// The longest pattern's length in bytes.
@@ -332,6 +353,7 @@ impl Automaton {
                 .as_ref()
                 .map_or(0, |d| std::mem::size_of_val(&*d.table))
             + self.prefilter.as_ref().map_or(0, Prefilter::heap_bytes)
+            + self.literal.as_ref().map_or(0, Literal::heap_bytes)
             + std::mem::size_of_val(&*self.root_next)
             + std::mem::size_of_val(&*self.outputs)
             + self.alphabet.heap_bytes()
@@ -349,8 +371,21 @@ impl Automaton {
         self.prefilter.is_some()
     }
 
+    /// The literal engine's candidate finder, when the automaton has the
+    /// engine (see [`Layout::Literal`]): `avx2`, `ssse3` or `scalar`.
+    /// Matches are the same with or without it.
+    ///
+    /// # Allocation
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn literal_finder(&self) -> Option<&'static str> {
+        self.literal.as_ref().map(|l| l.isa.name())
+    }
+
     /// The layout in a few words, for reports: `dense, 1,234 states`,
-    /// `double array, charwise, prefilter, 5,678 states`.
+    /// `double array, charwise, prefilter, 5,678 states`,
+    /// `dense, literal avx2, 773 states`.
     ///
     /// # Allocation
     ///
@@ -358,7 +393,7 @@ impl Automaton {
     #[must_use]
     pub fn layout_summary(&self) -> String {
         format!(
-            "{}{}{}, {} states",
+            "{}{}{}{}, {} states",
             if self.is_dense() {
                 "dense"
             } else {
@@ -370,6 +405,8 @@ impl Automaton {
             } else {
                 ""
             },
+            self.literal_finder()
+                .map_or(String::new(), |f| format!(", literal {f}")),
             self.state_count()
         )
     }

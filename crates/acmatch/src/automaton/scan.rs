@@ -51,6 +51,8 @@ pub(crate) mod trace {
         pub(crate) static SKIPPED: Cell<usize> = const { Cell::new(0) };
         /// Times the gate closed.
         pub(crate) static CLOSED: Cell<usize> = const { Cell::new(0) };
+        /// Chunks that went through the literal engine.
+        pub(crate) static LITERAL: Cell<usize> = const { Cell::new(0) };
     }
 
     pub(crate) fn add(counter: &'static std::thread::LocalKey<Cell<usize>>, n: usize) {
@@ -65,11 +67,16 @@ pub(crate) mod trace {
             CLOSED.with(|c| c.replace(0)),
         )
     }
+
+    /// Chunks through the literal engine; zeroed.
+    pub(crate) fn take_literal() -> usize {
+        LITERAL.with(|c| c.replace(0))
+    }
 }
 
 /// One layout's way of walking the automaton: the tables (shared by the
 /// two streams of `walk_two`) and the step over one symbol from a state.
-trait Walk {
+pub(in crate::automaton) trait Walk {
     /// Where a walk stands: small and `Copy`, so that it lives in
     /// registers.
     type State: Copy;
@@ -272,7 +279,13 @@ impl Automaton {
                 stride: dense.stride,
                 match_from: dense.match_from as usize,
             };
-            let (resume, rest) = self.drive(&walk, &mut s, cursor, chunk, 0, &mut on_hit)?;
+            let (resume, rest) = match &self.literal {
+                Some(lit) if chunk.len() >= lit.min_chunk() => {
+                    self.drive_literal(lit, &walk, &mut s, chunk, cursor.offset, &mut on_hit)?;
+                    (cursor.resume, cursor.rest)
+                }
+                _ => self.drive(&walk, &mut s, cursor, chunk, 0, &mut on_hit)?,
+            };
             Cursor {
                 state: s as u32,
                 resume,
@@ -414,7 +427,7 @@ impl Automaton {
     /// then in blocks of one, then the last few bytes one hit at a time.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn walk_plain<W: Walk, E>(
+    pub(in crate::automaton) fn walk_plain<W: Walk, E>(
         &self,
         walk: &W,
         st: &mut W::State,
@@ -628,7 +641,7 @@ impl Automaton {
     /// they found the hit; the buffered variants' second phase then starts
     /// from data it already holds, and the next entry is on its way.
     #[inline(always)]
-    fn hit(&self, end: usize, out: u32) -> Hit {
+    pub(in crate::automaton) fn hit(&self, end: usize, out: u32) -> Hit {
         let first = self.outputs[out as usize];
         // The rest of the chain is read when the hit is expanded: now for
         // `callback`, in the second phase for the buffered variants, by
@@ -872,6 +885,7 @@ mod tests {
         let char_set = ["a", "b", "é", "中", "华", "🦀"];
         let messy: [&[u8]; 4] = [&[0x80], &[0xE4, 0xB8], &[0xFF], &[0xF0, 0x9F]];
         trace::take();
+        trace::take_literal();
         for round in 0..24 {
             let utf8 = round % 3 == 2;
             let longest = 1 + round % 12 * 3;
@@ -918,6 +932,8 @@ mod tests {
         }
         let (two, _, _) = trace::take();
         assert!(two > 1000, "positive control: {two} two-stream blocks");
+        let literal = trace::take_literal();
+        assert!(literal > 100, "positive control: {literal} literal chunks");
     }
 
     #[test]
@@ -940,8 +956,9 @@ mod tests {
         }
         let hay = [&crowded[..], &sparse, &crowded].concat();
         let want = brute(&patterns, &hay);
+        // Not `Layout::Auto`: it gives these patterns, whose endings are
+        // rare, the literal engine instead.
         let filtered = [
-            Layout::Auto,
             Layout::Dense { prefilter: true },
             Layout::DoubleArray {
                 charwise: false,
