@@ -11,7 +11,11 @@ use crate::frames::UnresolvedFrames;
 use aligned_vec::AVec;
 use tempfile::NamedTempFile;
 
-pub const BUCKETS: usize = 1 << 12;
+// escape-lab fork: 512 buckets, not 4,096: the table is allocated whole while a
+// profile runs (four 128-frame stacks a bucket, about 4 KiB each: 8 MiB here,
+// 67 MiB upstream), and an entry pushed out of a full bucket is kept in the
+// overflow file, not lost, so a smaller table costs evictions, never samples.
+pub const BUCKETS: usize = 1 << 9;
 pub const BUCKETS_ASSOCIATIVITY: usize = 4;
 pub const BUFFER_LENGTH: usize = (1 << 18) / std::mem::size_of::<Entry<UnresolvedFrames>>();
 

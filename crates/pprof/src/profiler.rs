@@ -159,7 +159,11 @@ pub struct ProfilerGuard<'a> {
 }
 
 fn trigger_lazy() {
-    let _ = backtrace::Backtrace::new();
+    // escape-lab fork: an unresolved backtrace. Its walk initialises what
+    // the signal handler's unwinding needs; upstream's `Backtrace::new()`
+    // also symbolized it, which parsed the binary's whole debug info (over
+    // 100 MB for a large binary) and kept it for the whole profile.
+    let _ = backtrace::Backtrace::new_unresolved();
     let _profiler = PROFILER.read();
 }
 

@@ -123,6 +123,53 @@ thread_local! {
     static RNG: Cell<u64> = const { Cell::new(0) };
     /// Set while this thread is inside the sampled path.
     static BUSY: Cell<bool> = const { Cell::new(false) };
+    /// Set on threads whose allocations are never sampled (the profile
+    /// server's, see [`Unsampled`]).
+    static UNSAMPLED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// While alive, this thread's allocations are never sampled: the profiler's
+/// own work (answering a request, symbolizing, encoding, collecting CPU
+/// samples) stays out of the profiles it serves. Every thread of
+/// [`crate::live::Server`] holds one for its whole life. Frees are still
+/// seen, so a block the program allocated and this thread frees leaves
+/// *in use* as it should. Guards nest.
+///
+/// # Allocation
+///
+/// Never allocates.
+#[derive(Debug)]
+#[must_use = "sampling resumes when the guard is dropped"]
+pub struct Unsampled {
+    was: bool,
+}
+
+impl Unsampled {
+    /// Stops sampling this thread's allocations until the guard drops.
+    ///
+    /// Never allocates.
+    pub fn new() -> Unsampled {
+        Unsampled {
+            was: UNSAMPLED.try_with(|u| u.replace(true)).unwrap_or(false),
+        }
+    }
+}
+
+impl Default for Unsampled {
+    fn default() -> Self {
+        Unsampled::new()
+    }
+}
+
+impl Drop for Unsampled {
+    fn drop(&mut self) {
+        let _ = UNSAMPLED.try_with(|u| u.set(self.was));
+    }
+}
+
+/// Whether this thread's allocations are left out ([`Unsampled`]).
+pub(super) fn unsampled() -> bool {
+    UNSAMPLED.try_with(Cell::get).unwrap_or(false)
 }
 
 /// Sets the average number of bytes between samples for the whole process:
@@ -369,6 +416,9 @@ pub struct Stats {
     /// path (an allocation made while sampling; 0 unless the unwinder
     /// allocates).
     pub reentrant: u64,
+    /// Samples not taken because the thread was [`Unsampled`] (the profile
+    /// server's own allocations).
+    pub unsampled: u64,
     /// Samples counted in the overflow bucket (stack table full, or a stack
     /// still being written by another thread).
     pub stack_overflow: u64,
@@ -470,6 +520,7 @@ impl HeapSnapshot {
             stats: Stats {
                 samples: n.samples.saturating_sub(e.samples),
                 reentrant: n.reentrant.saturating_sub(e.reentrant),
+                unsampled: n.unsampled.saturating_sub(e.unsampled),
                 stack_overflow: n.stack_overflow.saturating_sub(e.stack_overflow),
                 untracked: n.untracked.saturating_sub(e.untracked),
                 truncated: n.truncated.saturating_sub(e.truncated),

@@ -89,6 +89,7 @@ impl StackSlot {
 pub(super) struct StatCounters {
     pub(super) samples: AtomicU64,
     pub(super) reentrant: AtomicU64,
+    pub(super) unsampled: AtomicU64,
     pub(super) stack_overflow: AtomicU64,
     pub(super) untracked: AtomicU64,
     pub(super) truncated: AtomicU64,
@@ -124,6 +125,7 @@ impl Tables {
             stats: StatCounters {
                 samples: AtomicU64::new(0),
                 reentrant: AtomicU64::new(0),
+                unsampled: AtomicU64::new(0),
                 stack_overflow: AtomicU64::new(0),
                 untracked: AtomicU64::new(0),
                 truncated: AtomicU64::new(0),
@@ -317,6 +319,7 @@ impl Tables {
         Stats {
             samples: get(&s.samples),
             reentrant: get(&s.reentrant),
+            unsampled: get(&s.unsampled),
             stack_overflow: get(&s.stack_overflow),
             untracked: get(&s.untracked),
             truncated: get(&s.truncated),
@@ -457,6 +460,13 @@ pub(super) fn sampled_path(t: &Tables, ptr: usize, size: u64) {
     else {
         return;
     };
+    // The countdown was drawn again above, so a thread left out reaches
+    // this point once per sample it would have taken, not on every
+    // allocation.
+    if super::unsampled() {
+        t.stats.unsampled.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
     if BUSY.try_with(|b| b.replace(true)).unwrap_or(true) {
         t.stats.reentrant.fetch_add(1, Ordering::Relaxed);
         return;

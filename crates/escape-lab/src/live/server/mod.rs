@@ -1,5 +1,6 @@
 //! The `/debug/pprof/` endpoints of a running process, on their own
-//! thread, over `tiny_http`.
+//! thread, over a small HTTP/1.1 of its own (`http`: one request per
+//! connection, timeouts, a connection cap, accept errors survived).
 //!
 //! | path | what |
 //! |---|---|
@@ -19,15 +20,17 @@
 //! server is stopping. A client that goes away before its answer is written
 //! costs the server nothing but the work already done.
 //!
-//! Each request is answered on a thread of its own (at most
-//! [`MAX_IN_FLIGHT`] at once), so a 30-second CPU profile does not hold up
-//! the heap. Dropping the [`Handle`] wakes every waiting request (they
-//! answer 503), stops accepting, and joins the threads.
+//! Each connection is answered on a thread of its own (at most
+//! [`MAX_IN_FLIGHT`] at once; one more gets 503 at once), so a 30-second
+//! CPU profile does not hold up the heap; a client has
+//! [`http::READ_TIMEOUT`] to send its request. Dropping the [`Handle`]
+//! wakes every waiting request (they answer 503), stops accepting, and
+//! joins the threads. No thread of the server is sampled by the heap
+//! profiler ([`sampler::Unsampled`]).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -170,8 +173,8 @@ impl Server {
     ///
     /// # Allocation
     ///
-    /// The server's state, tiny_http's listener, its accept thread and its
-    /// small pool of connection threads, and this server's thread.
+    /// The server's state and its accept thread; a thread per connection
+    /// while it is answered.
     ///
     /// # Errors
     ///
@@ -180,17 +183,23 @@ impl Server {
     /// this machine's), [`LiveError::Thread`] when the thread cannot start.
     pub fn start(self) -> Result<Handle, LiveError> {
         let addrs = resolve(&self.addr)?;
-        let server = tiny_http::Server::http(&addrs[..]).map_err(|source| LiveError::Bind {
+        let listener = TcpListener::bind(&addrs[..]).map_err(|e| LiveError::Bind {
             addr: self.addr.clone(),
-            source,
+            source: Box::new(e),
         })?;
-        let local = match server.server_addr() {
-            tiny_http::ListenAddr::IP(a) => a,
-            #[cfg(unix)]
-            tiny_http::ListenAddr::Unix(_) => addrs[0],
-        };
+        let local = listener.local_addr().map_err(|e| LiveError::Bind {
+            addr: self.addr.clone(),
+            source: Box::new(e),
+        })?;
+        // Non-blocking: the accept loop looks at the stop flag between
+        // connections, so stopping needs no connection to itself.
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| LiveError::Bind {
+                addr: self.addr.clone(),
+                source: Box::new(e),
+            })?;
         let shared = Arc::new(Shared {
-            server,
             addr: local,
             config: self,
             stopping: Mutex::new(false),
@@ -202,7 +211,7 @@ impl Server {
         let s = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("escape-lab-pprof".to_owned())
-            .spawn(move || accept_loop(&s))
+            .spawn(move || http::accept_loop(&s, &listener))
             .map_err(LiveError::Thread)?;
         Ok(Handle {
             shared,
@@ -279,7 +288,6 @@ impl Drop for Handle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = true;
         self.shared.wake.notify_all();
-        self.shared.server.unblock();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -287,7 +295,6 @@ impl Drop for Handle {
 }
 
 struct Shared {
-    server: tiny_http::Server,
     addr: SocketAddr,
     config: Server,
     stopping: Mutex<bool>,
@@ -310,6 +317,26 @@ impl Shared {
             .wait_timeout_while(guard, d, |stopping| !*stopping)
             .unwrap_or_else(PoisonError::into_inner);
         !*guard
+    }
+
+    /// Drops what symbolizing keeps: this server's address cache and the
+    /// `backtrace` crate's parsed debug info and mapped objects (100 MB and
+    /// more for a large binary with full debug info), then hands the freed
+    /// memory back to the system (glibc's `malloc_trim`). Between requests
+    /// the server keeps only its configuration and its listener; each
+    /// request that symbolizes parses the debug info again.
+    fn release_caches(&self) {
+        *self
+            .symbolizer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Symbolizer::new();
+        backtrace::clear_symbol_cache();
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only returns free memory at the top of the
+        // heap and of each arena to the system; it is safe at any time.
+        unsafe {
+            libc::malloc_trim(0);
+        }
     }
 
     fn comments(&self) -> Vec<String> {
@@ -341,44 +368,6 @@ fn resolve(addr: &str) -> Result<Vec<SocketAddr>, LiveError> {
     Ok(addrs)
 }
 
-fn accept_loop(shared: &Arc<Shared>) {
-    let mut in_flight: Vec<JoinHandle<()>> = Vec::new();
-    // `recv` fails once the server is unblocked (stopping) or the listener
-    // broke; either way nothing more will come.
-    while let Ok(request) = shared.server.recv() {
-        if shared.stopping() {
-            respond(request, Reply::text(503, "the profile server is stopping"));
-            break;
-        }
-        in_flight.retain(|h| !h.is_finished());
-        if in_flight.len() >= MAX_IN_FLIGHT {
-            respond(
-                request,
-                Reply::text(
-                    503,
-                    &format!("{MAX_IN_FLIGHT} requests are in progress; try again later"),
-                )
-                .header("Retry-After", "1"),
-            );
-            continue;
-        }
-        let s = Arc::clone(shared);
-        let spawned = std::thread::Builder::new()
-            .name("escape-lab-pprof-request".to_owned())
-            .spawn(move || {
-                let reply = route(&s, request.method(), request.url(), host(&request));
-                respond(request, reply);
-            });
-        // A failed spawn drops the request: the client sees the connection
-        // close.
-        if let Ok(h) = spawned {
-            in_flight.push(h);
-        }
-    }
-    for h in in_flight {
-        let _ = h.join();
-    }
-}
-
+mod http;
 mod routes;
 use routes::*;

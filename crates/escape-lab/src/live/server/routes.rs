@@ -3,48 +3,6 @@
 
 use super::*;
 
-/// The `Host` the client used, for the commands on the index page.
-pub(super) fn host(request: &tiny_http::Request) -> Option<String> {
-    request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Host"))
-        .map(|h| h.value.as_str().to_owned())
-}
-
-/// Writes the reply, with `Connection: close`; a client that has gone
-/// away is not an error.
-///
-/// The response is written here rather than by `Request::respond` because
-/// tiny_http keeps connections alive unless the *request* says otherwise
-/// (it drops a `Connection` header from responses): a kept-alive
-/// connection outlives the server, and a client that reused it after
-/// [`Handle`] was dropped would wait forever. Closing after every answer
-/// costs a connection per request, which a profiling endpoint can afford.
-pub(super) fn respond(request: tiny_http::Request, reply: Reply) {
-    let head_only = *request.method() == tiny_http::Method::Head;
-    let mut out = request.into_writer();
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n",
-        reply.status,
-        tiny_http::StatusCode(reply.status).default_reason_phrase(),
-        reply.content_type,
-        reply.body.len()
-    );
-    for (name, value) in &reply.headers {
-        // Values are this module's own; never let one end the header.
-        let value = value.replace(['\r', '\n'], " ");
-        let _ = write!(head, "{name}: {value}\r\n");
-    }
-    head.push_str("\r\n");
-    let _ = out.write_all(head.as_bytes());
-    if !head_only {
-        let _ = out.write_all(&reply.body);
-    }
-    let _ = out.flush();
-}
-
 /// One answer.
 #[derive(Debug)]
 pub(super) struct Reply {
@@ -91,14 +49,8 @@ impl Reply {
     }
 }
 
-pub(super) fn route(
-    shared: &Shared,
-    method: &tiny_http::Method,
-    url: &str,
-    host: Option<String>,
-) -> Reply {
-    use tiny_http::Method;
-    if !matches!(method, Method::Get | Method::Head) {
+pub(super) fn route(shared: &Shared, method: &str, url: &str, host: Option<String>) -> Reply {
+    if !matches!(method, "GET" | "HEAD") {
         return Reply::text(405, &format!("method {method} not allowed: use GET"))
             .header("Allow", "GET, HEAD");
     }
