@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use escape_lab::__private::child;
 use escape_lab::__private::fmt::group;
 use escape_lab::__private::scenario::Call;
 use escape_lab::__private::{self as alloc, Mode};
@@ -138,8 +139,11 @@ pub fn serve(
             .map_err(ArticleError::Output)?
     };
     let deadline = opts.duration.and_then(|d| Instant::now().checked_add(d));
+    // Ctrl-C (SIGINT, SIGTERM, SIGHUP) stops like the deadline: dropping
+    // the handle answers a waiting /profile with 503 before the exit.
+    child::catch_signals();
     while !worker.is_finished() {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| Instant::now() >= d) || child::cancelled() {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -147,6 +151,9 @@ pub fn serve(
     stop.store(true, Ordering::Relaxed);
     let all_failed = worker.join().unwrap_or(true);
     drop(handle);
+    if child::cancelled() {
+        return Ok(130);
+    }
     if all_failed {
         eprintln!("escape-lab serve: every scenario failed; stopping");
         return Ok(1);

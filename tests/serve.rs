@@ -395,7 +395,13 @@ fn cpu_profiles_one_at_a_time_and_survive_a_hang_up() {
 #[test]
 fn bad_usage_is_exit_2_with_the_reason() {
     let run = |args: &[&str]| Command::new(BIN).args(args).output().unwrap();
-    for bad in ["--duration=-1", "--duration=0", "--duration=inf"] {
+    for bad in [
+        "--duration=-1",
+        "--duration=0",
+        "--duration=inf",
+        "--duration=1e30",
+        "--duration=NaN",
+    ] {
         let o = run(&["serve", "--variants", "boxed", bad]);
         assert_eq!(o.status.code(), Some(2), "{bad}");
         let err = String::from_utf8_lossy(&o.stderr);

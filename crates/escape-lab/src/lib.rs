@@ -198,6 +198,18 @@
 //! the manual for this part (`cargo doc --no-deps -p escape-lab --features
 //! live`); the example there is compiled by the crate's tests.
 //!
+//! To leave it on in a service: depend on escape-lab as a *normal*
+//! (optional) dependency, `escape-lab = { version = "0.1", optional = true,
+//! default-features = false, features = ["live"] }` behind a feature of
+//! yours (a binary cannot use a dev-dependency), and keep `debug = true` in
+//! `[profile.release]` for `go tool pprof -list`. The server keeps nothing
+//! between requests (symbol caches are dropped after each answer), never
+//! samples its own allocations (`live::sampler::Unsampled`), closes every
+//! connection after its answer, times out idle clients, caps open
+//! connections and survives `accept` errors. The repository's
+//! `templates/own-crate` has the whole setup (`src/bin/live.rs`) and the
+//! README a scrape configuration for Pyroscope and Parca.
+//!
 //! # How it works
 //!
 //! [`Lab::main`] is called in every process: in the parent it parses the

@@ -39,8 +39,15 @@ fn names(p: &Profile) -> Vec<String> {
         .collect()
 }
 
+/// The tests of this file take turns: a process has one CPU profiler, and
+/// each test asks it for profiles.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn serves_profiles_and_stops_when_dropped() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     sampler::set_rate(4096);
     let kept = live_server_kept();
     let handle = Server::new()
@@ -120,4 +127,122 @@ fn serves_profiles_and_stops_when_dropped() {
         after.as_ref().map_or(true, |r| r.status() != 200),
         "still serving after drop"
     );
+}
+
+/// Every sampled stack with its values, function names innermost first.
+fn stacks(p: &Profile) -> Vec<(Vec<String>, Vec<i64>)> {
+    let ix = ProfileIndex::new(p);
+    p.sample
+        .iter()
+        .map(|s| {
+            let names = s
+                .location_id
+                .iter()
+                .filter_map(|&id| ix.location(id))
+                .flat_map(|l| l.line.iter())
+                .filter_map(|l| ix.function(l.function_id))
+                .map(|f| ix.str(f.name).to_owned())
+                .collect();
+            (names, s.value.clone())
+        })
+        .collect()
+}
+
+#[inline(never)]
+fn the_programs_own_work(n: usize) -> Vec<Vec<u8>> {
+    (0..n).map(|i| vec![i as u8; 1000]).collect()
+}
+
+/// The profiler's own work (answering, symbolizing, encoding, drawing,
+/// collecting CPU samples) is never sampled: scraped again and again, a
+/// program's `/allocs` holds its own allocations and its HTTP client's,
+/// and well under 1% in frames of the server, the symbolizer or pprof.
+#[test]
+fn a_scraped_programs_profile_is_its_own() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    sampler::set_rate(4096);
+    let handle = Server::new().addr("127.0.0.1:0").start().unwrap();
+    let base = handle.url();
+    let agent = agent();
+    let mut kept = Vec::new();
+    for round in 0..4 {
+        kept.push(the_programs_own_work(500));
+        for path in [
+            "heap",
+            "allocs",
+            "flame/heap",
+            "flame/allocs",
+            "",
+            "profile?seconds=1",
+        ] {
+            let (status, _) = get(&agent, &format!("{base}{path}"));
+            assert_eq!(status, 200, "round {round}: {path}");
+        }
+    }
+    let (status, body) = get(&agent, &format!("{base}allocs"));
+    assert_eq!(status, 200);
+    let allocs = encode::from_bytes(&body).unwrap();
+    let space = allocs
+        .sample_type
+        .iter()
+        .position(|t| ProfileIndex::new(&allocs).str(t.ty) == "alloc_space")
+        .unwrap();
+    // The server's side: answering, symbolizing, encoding, drawing, the
+    // CPU collector. (Decoding a profile, `escape_lab::pprof::read`, is
+    // this program's own work: the other test of this file does it.)
+    let profiler = |n: &str| {
+        [
+            "escape_lab::live::server",
+            "escape_lab::live::report",
+            "escape_lab::pprof::symbolize",
+            "escape_lab::pprof::encode",
+            "escape_lab::pprof::cpu",
+            "escape_lab::flame",
+            "pprof::profiler",
+            "pprof::collector",
+        ]
+        .iter()
+        .any(|p| n.starts_with(p))
+            || [
+                "gimli::",
+                "addr2line::",
+                "backtrace::symbolize",
+                "inferno::",
+            ]
+            .iter()
+            .any(|p| n.contains(p))
+    };
+    let (mut total, mut theirs, mut own, mut client) = (0i64, 0i64, 0i64, 0i64);
+    for (names, values) in stacks(&allocs) {
+        let bytes = values[space];
+        total += bytes;
+        if names.iter().any(|n| profiler(n)) {
+            theirs += bytes;
+        }
+        if names.iter().any(|n| n.ends_with("the_programs_own_work")) {
+            own += bytes;
+        }
+        if names.iter().any(|n| n.starts_with("ureq")) {
+            client += bytes;
+        }
+    }
+    eprintln!(
+        "profiler frames: {theirs} of {total} sampled bytes; own work {own}; client {client}"
+    );
+    // Positive controls: the program's own work is there, and so is the
+    // client's (the test thread is sampled, as any thread of the program).
+    assert!(own > 1_000_000, "own work sampled: {own} of {total} bytes");
+    assert!(client > 0, "the HTTP client's allocations are sampled too");
+    assert!(
+        (theirs as f64) < 0.01 * total as f64,
+        "profiler frames hold {theirs} of {total} sampled bytes"
+    );
+    assert!(
+        sampler::stats().unsampled > 0,
+        "the server's threads were left out"
+    );
+    drop(kept);
+    drop(handle);
 }

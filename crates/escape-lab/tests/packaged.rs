@@ -178,7 +178,11 @@ fn copy_of_template(dir: &Path) -> PathBuf {
         text.contains(line),
         "the template's dependency line changed"
     );
-    as_users_crate(&crate_dir, &text.replace(line, "escape-lab = \"0.1\""));
+    // The live program's optional normal dependency loses its path too.
+    let users = text
+        .replace(line, "escape-lab = \"0.1\"")
+        .replace(", path = \"../../crates/escape-lab\"", "");
+    as_users_crate(&crate_dir, &users);
     crate_dir
 }
 
@@ -376,4 +380,83 @@ fn cpu_samples_of_the_packaged_library_land_on_both_inlined_loops() {
             "{name} has {n} of {all} samples (< 15%): {report}"
         );
     }
+}
+
+/// The template's `live` program (escape-lab as an optional normal
+/// dependency with the `live` feature) on the packages: it serves its
+/// profiles, the heap profile names the template's allocating function, and
+/// `go tool pprof -top` reads it where Go is installed.
+#[test]
+fn the_templates_live_program_serves_its_own_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let krate = copy_of_template(dir.path());
+    let b = cargo(&krate, &["build", "--features", "live", "--bin", "live"]);
+    assert!(b.status.success(), "{}", text(&b));
+    let exe = target_dir().join("debug/live");
+    let mut child = std::process::Command::new(&exe)
+        .args(["127.0.0.1:0", "60"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("profiles at ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_owned();
+    let addr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Let it run a while, then read its allocations.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let body = http_get(&addr, "/debug/pprof/allocs");
+    let profile = escape_lab::__private::pprof::encode::from_bytes(&body).unwrap();
+    let ix = escape_lab::__private::pprof::encode::ProfileIndex::new(&profile);
+    let names: Vec<&str> = profile.function.iter().map(|f| ix.str(f.name)).collect();
+    assert!(
+        names.iter().any(|n| n.contains("own_crate::fields_owned")),
+        "{names:?}"
+    );
+    if std::process::Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok()
+    {
+        let top = std::process::Command::new("go")
+            .args(["tool", "pprof", "-top", &format!("{url}allocs")])
+            .output()
+            .unwrap();
+        assert!(top.status.success(), "{}", text(&top));
+        assert!(
+            text(&top).contains("own_crate::fields_owned"),
+            "{}",
+            text(&top)
+        );
+    } else {
+        eprintln!("go tool pprof skipped: Go is not installed");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(stdout);
+}
+
+/// A GET over a fresh connection: the body (the server closes after it).
+fn http_get(addr: &str, path: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).unwrap();
+    let head_end = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer[..head_end])
+    );
+    answer[head_end + 4..].to_vec()
 }

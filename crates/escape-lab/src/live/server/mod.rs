@@ -182,6 +182,8 @@ impl Server {
     /// resolve, [`LiveError::Bind`] when it cannot be bound (in use, not
     /// this machine's), [`LiveError::Thread`] when the thread cannot start.
     pub fn start(self) -> Result<Handle, LiveError> {
+        // What starting allocates is the profiler's, not the program's.
+        let _unsampled = sampler::Unsampled::new();
         let addrs = resolve(&self.addr)?;
         let listener = TcpListener::bind(&addrs[..]).map_err(|e| LiveError::Bind {
             addr: self.addr.clone(),
@@ -282,6 +284,7 @@ impl Handle {
 
 impl Drop for Handle {
     fn drop(&mut self) {
+        let _unsampled = sampler::Unsampled::new();
         *self
             .shared
             .stopping

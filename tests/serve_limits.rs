@@ -1,0 +1,226 @@
+//! `escape-lab serve` as a service that is left on: it cannot be exhausted
+//! (descriptors run out, idle sockets pile up), Ctrl-C answers a waiting
+//! CPU profile, and a short soak of scraping stays flat. Loopback only,
+//! bounded loops; nothing asserts on time beyond generous bounds.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_escape-lab");
+
+struct Served {
+    child: Child,
+    /// Kept open: serve stops when its stdout is closed.
+    _stdout: BufReader<std::process::ChildStdout>,
+    addr: String,
+    stderr: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn inputs(dir: &Path) -> (String, String) {
+    let p = dir.join("patterns.txt");
+    let h = dir.join("haystack.txt");
+    std::fs::write(&p, "she\nhe\nhers\nsea\n").unwrap();
+    std::fs::write(&h, "she sells sea shells by the sea shore. ".repeat(100)).unwrap();
+    (
+        p.to_str().unwrap().to_owned(),
+        h.to_str().unwrap().to_owned(),
+    )
+}
+
+/// `serve` with the descriptor limit `fds` (none when 0), its first line
+/// read for the address.
+fn serve(fds: u32) -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, h) = inputs(dir.path());
+    let stderr = dir.path().join("stderr.txt");
+    let limit = if fds > 0 {
+        format!("ulimit -n {fds}; ")
+    } else {
+        String::new()
+    };
+    let script = format!(
+        "{limit}exec \"$0\" serve --variants fixed --addr 127.0.0.1:0 --duration 120 --patterns \"$1\" --haystack \"$2\""
+    );
+    let mut child = Command::new("sh")
+        .args(["-c", &script, BIN, &p, &h])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    Served {
+        child,
+        _stdout: stdout,
+        addr,
+        stderr,
+        _dir: dir,
+    }
+}
+
+/// A GET on a fresh connection: the status code, or `None` when the
+/// connection failed or no answer came.
+fn get(addr: &str, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).ok()?;
+    let text = String::from_utf8_lossy(&answer);
+    text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
+
+fn threads_and_fds(pid: u32) -> (usize, usize) {
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .count();
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
+    (threads, fds)
+}
+
+fn until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn running_out_of_descriptors_does_not_kill_the_listener() {
+    // 16 descriptors: the server's few and about ten connections.
+    let s = serve(16);
+    let pid = s.child.id();
+    assert_eq!(get(&s.addr, "/debug/pprof/cmdline"), Some(200));
+    // The answered connection's thread ends just after its answer.
+    std::thread::sleep(Duration::from_millis(500));
+    let before = threads_and_fds(pid);
+    // Idle sockets that send nothing: more than the limit allows.
+    let idle: Vec<TcpStream> = (0..60)
+        .filter_map(|_| TcpStream::connect(&s.addr).ok())
+        .collect();
+    assert!(idle.len() > 16, "only {} connections opened", idle.len());
+    until(
+        "the server to run out of descriptors",
+        Duration::from_secs(30),
+        || std::fs::read_to_string(&s.stderr).is_ok_and(|e| e.contains("Too many open files")),
+    );
+    drop(idle);
+    // The listener lives: a GET is answered once the sockets are gone
+    // (closed by us, or timed out by the server).
+    until(
+        "a GET to be answered again",
+        Duration::from_secs(60),
+        || get(&s.addr, "/debug/pprof/cmdline") == Some(200),
+    );
+    until(
+        "threads and descriptors to come back",
+        Duration::from_secs(30),
+        || threads_and_fds(pid) == before,
+    );
+    let stderr = std::fs::read_to_string(&s.stderr).unwrap();
+    assert!(
+        stderr.contains("accept on 127.0.0.1:") && stderr.contains("retrying"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn idle_connections_are_timed_out_and_one_too_many_gets_503() {
+    let s = serve(0);
+    let pid = s.child.id();
+    assert_eq!(get(&s.addr, "/debug/pprof/cmdline"), Some(200));
+    // The answered connection's thread ends just after its answer.
+    std::thread::sleep(Duration::from_millis(500));
+    let before = threads_and_fds(pid);
+    let idle: Vec<TcpStream> = (0..16)
+        .map(|_| TcpStream::connect(&s.addr).unwrap())
+        .collect();
+    until("16 connection threads", Duration::from_secs(30), || {
+        threads_and_fds(pid).0 >= before.0 + 16
+    });
+    assert_eq!(
+        get(&s.addr, "/debug/pprof/cmdline"),
+        Some(503),
+        "over the cap"
+    );
+    // Left open: the server closes them after its read timeout (5 s).
+    until(
+        "the idle connections to time out",
+        Duration::from_secs(30),
+        || threads_and_fds(pid) == before,
+    );
+    assert_eq!(get(&s.addr, "/debug/pprof/cmdline"), Some(200));
+    let mut closed = 0;
+    for mut c in idle {
+        let mut buf = [0u8; 1];
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        if matches!(c.read(&mut buf), Ok(0)) {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 16, "every idle connection was closed by the server");
+}
+
+#[test]
+fn ctrl_c_answers_a_waiting_cpu_profile_before_exit() {
+    let mut s = serve(0);
+    let addr = s.addr.clone();
+    let waiting = std::thread::spawn(move || get(&addr, "/debug/pprof/profile?seconds=60"));
+    std::thread::sleep(Duration::from_millis(500));
+    let kill = Command::new("kill")
+        .args(["-INT", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(waiting.join().unwrap(), Some(503));
+    let status = s.child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+}
+
+#[test]
+fn a_short_soak_stays_flat() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("skipped: no python3 for scripts/soak.py");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (p, h) = inputs(dir.path());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/soak.py");
+    let o = Command::new("python3")
+        .arg(script)
+        .args(["--binary", BIN, "--seconds", "20", "--every", "4", "--"])
+        .args(["--variants", "fixed", "--patterns", &p, "--haystack", &h])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("soak: flat") && out.contains(" 0 failed"),
+        "{out}"
+    );
+}
