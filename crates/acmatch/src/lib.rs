@@ -26,6 +26,10 @@
 //! *tokens* (matches) by following that output link. `callback` does both phases in one go; the buffered variants keep
 //! them apart, as the original did.
 //!
+//! Small dictionaries whose endings are rare are scanned by a SIMD literal
+//! engine instead of byte by byte (see [`Layout::Literal`]): it yields the
+//! same hits in the same order, so nothing above the scan loop changes.
+//!
 //! A haystack is matched in calls on consecutive *chunks* (see [`chunks`]).
 //! A [`Cursor`] carries the automaton state and the absolute offset from one
 //! call to the next, so a match that crosses a chunk boundary is found and the

@@ -1,6 +1,8 @@
 //! The automaton: an alphabet of symbol codes, the transitions in one of
-//! two layouts, output chains, a root-state prefilter, and the scan loop
-//! every variant shares (`scan`).
+//! two layouts, output chains, a root-state prefilter or the literal
+//! engine (`literal`: a SIMD candidate finder for small dictionaries that
+//! yields the automaton's own hits), and the scan loop every variant
+//! shares (`scan`).
 //!
 //! # Layouts
 //!
@@ -96,8 +98,11 @@ pub enum Layout {
     /// classes whenever it stays under 4 MiB (a few thousand patterns,
     /// UTF-8 or not); else the double array, over characters when most
     /// pattern bytes belong to multi-byte UTF-8 characters (CJK
-    /// dictionaries), over bytes otherwise; plus the root-state prefilter
-    /// when the patterns' beginnings are rare enough to pay. The default.
+    /// dictionaries), over bytes otherwise. Over the table, the literal
+    /// engine (see [`Layout::Literal`]) for at most 500 patterns of two bytes or more
+    /// whose endings promise at most 4% false candidates; else the
+    /// root-state prefilter when the patterns' beginnings are rare enough
+    /// to pay. The default.
     #[default]
     Auto,
     /// A full transition table over byte classes whatever its size (up to
@@ -118,12 +123,13 @@ pub enum Layout {
     },
     /// The dense table (as `Dense { prefilter: false }`) plus the literal
     /// engine, whatever the cost model says: a SIMD candidate finder over
-    /// the patterns' last bytes with exact verification, which `Auto`
+    /// the patterns' last four bytes with exact verification, which `Auto`
     /// chooses for small dictionaries whose endings are rare. With `simd`,
-    /// AVX2 or SSSE3 when the CPU has them (detected at build time), else,
-    /// and without `simd` always, the scalar finder. Where the dense table
-    /// would pass 1 GiB, the double array `Dense` falls back to, without
-    /// the engine.
+    /// AVX-512 VBMI, AVX2 or SSSE3, the best the CPU has (detected at build
+    /// time), else, and without `simd` always, the scalar finder. Where the
+    /// dense table would pass 1 GiB, the double array `Dense` falls back
+    /// to, without the engine; where the engine's reversed trie would pass
+    /// 2^22 entries (16 MiB), the dense table without it.
     Literal {
         /// Use the CPU's vector instructions when it has them.
         simd: bool,
