@@ -23,7 +23,7 @@
 //! Each connection is answered on a thread of its own (at most
 //! [`MAX_IN_FLIGHT`] at once; one more gets 503 at once), so a 30-second
 //! CPU profile does not hold up the heap; a client has
-//! [`http::READ_TIMEOUT`] to send its request. Dropping the [`Handle`]
+//! 5 s to send its request. Dropping the [`Handle`]
 //! wakes every waiting request (they answer 503), stops accepting, and
 //! joins the threads. No thread of the server is sampled by the heap
 //! profiler ([`sampler::Unsampled`]).
