@@ -121,7 +121,9 @@ fn refuse(mut stream: TcpStream) {
 fn serve_connection(shared: &Shared, mut stream: TcpStream) {
     let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-    let reply = match read_request(&mut stream) {
+    // A client gone before its answer costs nothing more: write errors end
+    // the connection like a finished answer.
+    let _ = match read_request(&mut stream) {
         Ok(request) if shared.stopping() => write_reply(
             &mut stream,
             &request,
@@ -140,7 +142,6 @@ fn serve_connection(shared: &Shared, mut stream: TcpStream) {
         Err(Some(reply)) => write_reply(&mut stream, &Request::unknown(), reply),
         Err(None) => Ok(()),
     };
-    let _ = reply;
     let _ = stream.shutdown(Shutdown::Both);
 }
 
