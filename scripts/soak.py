@@ -8,10 +8,12 @@ Pyroscope (through Alloy's pyroscope.scrape) and Parca fetch /allocs and
 short form), on loopback, for a bounded time. It prints a row per interval
 (RSS, anonymous RSS, threads, descriptors) and a verdict, and exits 1 when
 any of them is not flat: the median RSS of the second half above that of the
-first by more than --rss-slack MB (a row can fall on a request that is
-symbolizing, whose peak is printed but not judged), or, once the scraping stops, RSS more than
+first by more than --rss-slack MB, or, once the scraping stops, RSS more than
 that above, and threads and descriptors not back to, what they were before
-the first request.
+the first request. RSS is read four times a second and the medians are taken
+over all those readings, not over the printed rows: a reading can fall on a
+request that is symbolizing (its peak is printed, not judged), and in a short
+soak two of five rows did.
 
   python3 scripts/soak.py --minutes 10            # the README's figures
   python3 scripts/soak.py --seconds 30 --every 5  # the short form (tests)
@@ -101,12 +103,16 @@ def main():
               f"{before['threads']:>8} {before['fds']:>5}  before the first request")
         rows = []
         start = time.monotonic()
+        next_row = a.every
         while time.monotonic() - start < total:
-            time.sleep(min(a.every, max(0.1, total - (time.monotonic() - start))))
+            time.sleep(0.25)
             s = status(server.pid)
             rows.append(s)
-            print(f"{time.monotonic() - start:>6.0f} {s['rss_mb']:>8.1f} {s['anon_mb']:>8.1f} "
-                  f"{s['threads']:>8} {s['fds']:>5}", flush=True)
+            elapsed = time.monotonic() - start
+            if elapsed >= next_row or elapsed >= total:
+                next_row += a.every
+                print(f"{elapsed:>6.0f} {s['rss_mb']:>8.1f} {s['anon_mb']:>8.1f} "
+                      f"{s['threads']:>8} {s['fds']:>5}", flush=True)
         stop.set()
         for t in scrapers:
             t.join()
@@ -120,8 +126,8 @@ def main():
 
     peak = max(r["rss_mb"] for r in rows)
     print(f"requests: {counts['ok']} answered, {counts['failed']} failed; RSS before "
-          f"{before['rss_mb']:.1f} MB, median while scraped {median(rows):.1f}, peak {peak:.1f}, "
-          f"idle after {after['rss_mb']:.1f}")
+          f"{before['rss_mb']:.1f} MB, median while scraped {median(rows):.1f} ({len(rows)} readings), "
+          f"peak {peak:.1f}, idle after {after['rss_mb']:.1f}")
     problems = []
     if counts["failed"]:
         problems.append(f"{counts['failed']} requests failed")
