@@ -100,7 +100,7 @@ pub enum Layout {
     /// pattern bytes belong to multi-byte UTF-8 characters (CJK
     /// dictionaries), over bytes otherwise. Over the table, the literal
     /// engine (see [`Layout::Literal`]) for at most 500 patterns of two bytes or more
-    /// whose endings promise at most 4% false candidates; else the
+    /// whose endings promise at most 3.5% false candidates; else the
     /// root-state prefilter when the patterns' beginnings are rare enough
     /// to pay. The default.
     #[default]

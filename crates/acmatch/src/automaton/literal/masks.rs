@@ -16,10 +16,12 @@
 //! from the end) goes, greedily, to the bucket whose expected candidate
 //! rate it raises least, with the patterns' own byte frequencies standing
 //! in for the text's; fingerprints with wild positions go first, so they
-//! crowd few buckets. (Measured on 100-word samples over 2 MB of the
-//! scaling texts, 16 buckets of 4 bytes: 3.1% of English and 1.5% of
-//! Chinese positions are candidates; 8 buckets of 3 bytes cut from the
-//! sorted fingerprints, with Teddy's high nibble, gave 12% for both.)
+//! crowd few buckets. The greedy cost is that of the tables the finder
+//! will use: the two keys, or the AVX-512 finder's exact seven bits.
+//! (Measured on 100-word samples over 2 MB of the scaling texts, 16
+//! buckets of 4 bytes, keys: 3.1% of English and 1.5% of Chinese positions
+//! are candidates; exact tables: 2.8% and 0.43%; 8 buckets of 3 bytes cut
+//! from the sorted fingerprints, with Teddy's high nibble: 12% for both.)
 
 /// Bytes of each pattern's end the finder looks at.
 pub(crate) const K: usize = 4;
@@ -68,7 +70,9 @@ impl Masks {
     ///
     /// Allocates the fingerprints' list while it runs; the result is plain
     /// arrays.
-    pub(crate) fn new(pats: &[&[u8]]) -> Masks {
+    /// With `exact_cost`, buckets are assigned by the cost of the AVX-512
+    /// finder's exact tables rather than by that of the two keys.
+    pub(crate) fn new(pats: &[&[u8]], exact_cost: bool) -> Masks {
         let mut prints: Vec<[u16; K]> = pats.iter().map(|p| fingerprint(p)).collect();
         prints.sort_unstable();
         prints.dedup();
@@ -83,7 +87,7 @@ impl Masks {
         for print in &prints {
             let mut best = (f64::INFINITY, 0, Sets::default());
             for (k, set) in sets.iter().enumerate() {
-                let grown = set.with(print, &freq);
+                let grown = set.with(print, &freq, exact_cost);
                 let cost = grown.rate() - rates[k];
                 if cost < best.0 {
                     best = (cost, k, grown);
@@ -171,10 +175,12 @@ impl Masks {
     /// share over the patterns themselves, joined by spaces (and `K - 1`
     /// in front), minus their own ends. The build never sees the text; the patterns stand in for
     /// it, with the local structure (letters, UTF-8 sequences) that a
-    /// model of independent bytes misses. Calibrated against the scaling
-    /// texts (`tests::calibration_of_the_expected_rate`): 3.4% expected
-    /// for 3.1% measured (English, 100 words), 1.3% for 1.5% (Chinese),
-    /// 5.2% for 7.9% (Chinese, 200 words).
+    /// model of independent bytes misses. Calibrated against 2 MB of the
+    /// scaling texts (`tests::calibration_of_the_expected_rate`), exact
+    /// tables: 2.75% expected for 2.81% measured (English, 100 words),
+    /// 3.81% for 5.33% (English, 200), 0.12% for 0.43% (Chinese, 100),
+    /// 1.65% for 1.96% (Chinese, 200), 3.58% for 5.51% (Chinese, 300); it
+    /// tends to promise too few, hence the low threshold in `literal`.
     ///
     /// Allocates the joined patterns while it runs.
     pub(crate) fn expected_rate(&self, pats: &[&[u8]], exact: bool) -> f64 {
@@ -198,6 +204,8 @@ impl Masks {
 struct Freq {
     /// `keyed[l][m]`: the bytes whose keys are `(l, m)`.
     keyed: [[f64; 16]; 16],
+    /// `seven[x]`: the bytes whose low seven bits are `x`.
+    seven: [f64; 128],
 }
 
 impl Freq {
@@ -214,7 +222,8 @@ impl Freq {
             let (l, m) = keys(x as u8);
             keyed[l][m] += f;
         }
-        Freq { keyed }
+        let seven = std::array::from_fn(|x| byte[x] + byte[x | 128]);
+        Freq { keyed, seven }
     }
 }
 
@@ -224,21 +233,34 @@ impl Freq {
 struct Sets {
     lo: [u16; K],
     mid: [u16; K],
+    /// Low seven bits admitted, for the exact tables.
+    seven: [u128; K],
     admitted: [f64; K],
 }
 
 impl Sets {
     /// With one more fingerprint; the admitted shares updated from the
     /// keys that are new, so that the greedy assignment stays linear.
-    fn with(mut self, print: &[u16; K], freq: &Freq) -> Sets {
+    fn with(mut self, print: &[u16; K], freq: &Freq, exact: bool) -> Sets {
         for (j, &b) in print.iter().enumerate() {
             if b == WILD {
                 self.lo[j] = u16::MAX;
                 self.mid[j] = u16::MAX;
+                self.seven[j] = u128::MAX;
                 self.admitted[j] = 1.0;
                 continue;
             }
             let (l, m) = keys(b as u8);
+            if exact {
+                let x = usize::from(b & 127);
+                if self.seven[j] >> x & 1 == 0 {
+                    self.admitted[j] += freq.seven[x];
+                }
+                self.seven[j] |= 1 << x;
+                self.lo[j] |= 1 << l;
+                self.mid[j] |= 1 << m;
+                continue;
+            }
             let (new_l, new_m) = (self.lo[j] >> l & 1 == 0, self.mid[j] >> m & 1 == 0);
             self.lo[j] |= 1 << l;
             self.mid[j] |= 1 << m;
@@ -290,7 +312,7 @@ mod tests {
     #[test]
     fn every_pattern_end_is_a_candidate() {
         let pats: [&[u8]; 5] = [b"needle", b"hay", b"a", b"stack", b"\xFF\x00"];
-        let m = Masks::new(&pats);
+        let m = Masks::new(&pats, false);
         for p in pats {
             let text = [b"xyz".as_slice(), p].concat();
             assert!(
@@ -304,7 +326,7 @@ mod tests {
     #[test]
     fn the_byte_tables_are_the_nibble_masks() {
         let pats: [&[u8]; 3] = [b"abc", b"q", b"\x80\x91\xE4"];
-        let m = Masks::new(&pats);
+        let m = Masks::new(&pats, false);
         for j in 0..K {
             for x in 0..256 {
                 let (l, n) = keys(x as u8);
@@ -319,8 +341,8 @@ mod tests {
     #[test]
     fn rare_endings_give_a_low_rate_and_one_byte_patterns_a_high_one() {
         let rare: [&[u8]; 2] = [b"xylophone", b"quizzical"];
-        assert!(Masks::new(&rare).expected_rate(&rare, false) < 0.05);
+        assert!(Masks::new(&rare, false).expected_rate(&rare, false) < 0.05);
         let short: [&[u8]; 3] = [b"e", b"t", b"ee"];
-        assert!(Masks::new(&short).expected_rate(&short, false) > 0.1);
+        assert!(Masks::new(&short, false).expected_rate(&short, false) > 0.1);
     }
 }
