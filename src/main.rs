@@ -15,7 +15,7 @@ use article::serve::ServeOptions;
 use article::ArticleError;
 use clap::{Args, Parser, Subcommand};
 use escape_lab::runner::CheckOptions;
-use escape_lab::runner::{self as cli, CheckArgs, DiffArgs, RunArgs};
+use escape_lab::runner::{self as cli, CheckArgs, DiffArgs, ReachArgs, RunArgs};
 
 #[global_allocator]
 static ALLOC: escape_lab::Alloc = escape_lab::Alloc;
@@ -56,6 +56,9 @@ enum Command {
     /// calls before it are out, none of its own, and the exit code is 1: use
     /// a smaller --chunk, or a variant without a fixed buffer.
     Match(MatchArgs),
+    /// Which calls of each scenario can reach the allocator, read from this
+    /// binary's machine code without running it (Go's -gcflags -m)
+    Reach(ReachCmd),
     /// List variants, case studies and workloads
     List,
 }
@@ -124,6 +127,15 @@ struct GateArgs {
     filters: Vec<String>,
     #[command(flatten)]
     check: CheckArgs,
+}
+
+#[derive(Args, Debug)]
+struct ReachCmd {
+    /// Only the scenarios whose names contain one of these
+    #[arg(value_name = "FILTER")]
+    filters: Vec<String>,
+    #[command(flatten)]
+    reach: ReachArgs,
 }
 
 #[derive(Args, Debug)]
@@ -206,6 +218,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             commands::match_files(&opts, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Reach(ReachCmd { filters, reach })) => {
+            let (scenarios, _) = commands::gate_scenarios()?;
+            Ok(cli::reach(&scenarios, &filters, &reach).map_err(ArticleError::from)?)
         }
         Some(Command::List) => {
             commands::list(&mut std::io::stdout().lock())?;

@@ -64,6 +64,9 @@ pub enum Error {
     /// A profile could not be taken, read or encoded.
     #[error(transparent)]
     Profile(#[from] crate::pprof::Error),
+    /// The static reachability analysis could not read the program.
+    #[error(transparent)]
+    Reach(#[from] crate::reach::ReachError),
     /// The live endpoints could not start (feature `live`).
     #[cfg(feature = "live")]
     #[error(transparent)]

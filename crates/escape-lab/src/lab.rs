@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::gate::check::CheckOptions;
 use crate::model::WorkloadInfo;
-use crate::runner::{self, CheckArgs, DiffArgs, RunArgs};
+use crate::runner::{self, CheckArgs, DiffArgs, ReachArgs, RunArgs};
 use crate::{child, profile, Error, Scenario};
 
 /// A set of scenarios and how to report them; [`Lab::main`] runs the
@@ -188,6 +188,9 @@ impl Lab {
                 runner::check(&self.scenarios, self.workload, &opts, check.format)
             }
             Some(LabCommand::Diff(args)) => runner::diff(&args),
+            Some(LabCommand::Reach { filters, reach }) => {
+                runner::reach(&self.scenarios, &filters, &reach)
+            }
             Some(LabCommand::List { filters }) => {
                 crate::scenario::check_filters(&self.scenarios, &filters)?;
                 let mut text = String::new();
@@ -335,6 +338,15 @@ enum LabCommand {
     },
     /// Two runs side by side: time with its spread, allocations exact
     Diff(DiffArgs),
+    /// Which calls of each scenario can reach the allocator, read from this
+    /// bench executable's machine code without running it
+    Reach {
+        /// Only the scenarios whose names contain one of these
+        #[arg(value_name = "FILTER")]
+        filters: Vec<String>,
+        #[command(flatten)]
+        reach: ReachArgs,
+    },
     /// The scenarios, one line each
     List {
         /// Only the scenarios whose names contain one of these

@@ -267,6 +267,8 @@ mod model;
 mod pass;
 #[cfg(feature = "lab")]
 mod profile;
+#[cfg(feature = "lab")]
+pub mod reach;
 #[cfg(all(test, feature = "lab"))]
 mod readers_tests;
 #[cfg(feature = "lab")]

@@ -218,6 +218,60 @@ pub fn check(
     Ok(exit(!outcome.failed()))
 }
 
+/// Arguments of `reach`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct ReachArgs {
+    /// Print every chain whole, every panic way and indirect call
+    #[arg(long)]
+    pub full: bool,
+    /// Print the analyses as JSON (an object by scenario name)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `reach`: the static reachability analysis of each selected scenario's call
+/// (all when `filters` is empty; a filter matching none is an error),
+/// printed as `reach.txt` is (or as JSON). Exit 0 whatever the verdicts;
+/// the gate judges them.
+///
+/// # Errors
+///
+/// [`Error::Reach`] when the program cannot be analysed at all (another
+/// target, a stripped binary), [`Error::Stdout`].
+///
+/// # Allocation
+///
+/// Freely.
+pub fn reach(
+    scenarios: &[Scenario],
+    filters: &[String],
+    args: &ReachArgs,
+) -> Result<ExitCode, Error> {
+    crate::scenario::check_filters(scenarios, filters)?;
+    let mut text = String::new();
+    let mut json = serde_json::Map::new();
+    let chosen = scenarios
+        .iter()
+        .filter(|s| filters.is_empty() || filters.iter().any(|f| s.name().contains(f.as_str())));
+    for s in chosen {
+        let r = s.reach()?;
+        if args.json {
+            json.insert(
+                s.name().to_string(),
+                serde_json::to_value(&r).unwrap_or_default(),
+            );
+        } else {
+            text.push_str(&crate::reach::text(s.name(), &r, args.full));
+        }
+    }
+    if args.json {
+        text = serde_json::to_string_pretty(&json).unwrap_or_default();
+        text.push('\n');
+    }
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `diff`: prints the two runs side by side.
 ///
 /// # Errors

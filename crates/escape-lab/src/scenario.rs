@@ -134,6 +134,7 @@ pub struct Scenario {
     calls_per_cycle: u64,
     bytes_per_cycle: u64,
     setup: Setup,
+    root: crate::reach::Root,
 }
 
 impl fmt::Debug for Scenario {
@@ -193,9 +194,23 @@ impl Scenario {
             bytes_per_cycle: 0,
             setup: Box::new(move || {
                 let mut call = setup()?;
-                Ok(Box::new(move || call().into_items()) as Call)
+                Ok(Box::new(move || measured(&mut call).into_items()) as Call)
             }),
+            root: crate::reach::Root::Function(measured::<C, R> as fn(&mut C) -> R as usize),
         }
+    }
+
+    /// For a call that is a boxed closure (`Box<dyn FnMut>`) built by
+    /// `constructor`: the static reachability analysis (`reach`) starts at
+    /// the closure the constructor boxes instead of at the `dyn` call, which
+    /// it cannot follow. Use it when the setup returns
+    /// `constructor()` (or calls it and wraps the result).
+    ///
+    /// Never allocates.
+    #[must_use]
+    pub fn reach_boxed_by<R>(mut self, constructor: fn() -> Box<dyn FnMut() -> R>) -> Scenario {
+        self.root = crate::reach::Root::BoxedBy(constructor as usize);
+        self
     }
 
     /// Sets the kind: a label that groups scenarios in reports (the article
@@ -324,6 +339,30 @@ impl Scenario {
     pub fn setup(&self) -> Result<Call, SetupError> {
         (self.setup)()
     }
+
+    /// The static reachability analysis of its call: which ways its code
+    /// has to the allocator (see [`crate::reach`]). Runs nothing of the
+    /// scenario.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::reach::ReachError`] when the program's file cannot be
+    /// analysed.
+    ///
+    /// # Allocation
+    ///
+    /// See [`crate::reach::analyse`].
+    pub fn reach(&self) -> Result<crate::reach::Reach, crate::reach::ReachError> {
+        crate::reach::analyse_root(self.root, &self.name)
+    }
+}
+
+/// The function every call of a scenario runs in: its address is where the
+/// static analysis starts (the closure the user wrote, inlined here or
+/// called from here, and nothing of the harness around it).
+#[inline(never)]
+fn measured<C: FnMut() -> R, R>(call: &mut C) -> R {
+    call()
 }
 
 /// Whether `name` is usable as a scenario name: non-empty, letters, digits,
