@@ -238,11 +238,73 @@ fn scenario_section(h: &mut String, s: &ScenarioSummary, svgs: &[(Artifact, Vec<
             h.push_str("</pre>\n");
         }
     }
+    if let Some(r) = &s.reach {
+        static_beside_measured(h, s, r);
+    }
     for (artifact, svg) in svgs {
         let _ = writeln!(h, "<h3>{}</h3>", artifact.caption());
         let rel = format!("{}/{}", s.name, artifact.file_name());
         h.push_str(&picture(&rel, artifact.caption(), svg));
     }
+}
+
+/// The static answer beside the dynamic one, by user line: each way the
+/// analysis found with what the heap pass measured there, and each measured
+/// site the analysis has no way through (it lies under an unresolved
+/// indirect call).
+fn static_beside_measured(h: &mut String, s: &ScenarioSummary, r: &crate::reach::Reach) {
+    use crate::reach::line_of as key;
+    let _ = writeln!(
+        h,
+        "<p>Ways to the allocator, read from the binary (<code>reach</code>): <b>{}</b>; \
+         beside each, what the heap pass measured on that line.</p>",
+        r.verdict
+    );
+    if r.paths.is_empty() && s.sites.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<table><tr><th>line</th><th>static: the way to the allocator</th>\
+         <th>measured allocs/call</th><th></th></tr>\n",
+    );
+    let calls = s.heap_calls();
+    let measured = |line: &str| {
+        s.sites
+            .iter()
+            .filter(|site| key(&site.location) == line)
+            .map(|site| site.allocs)
+            .sum::<u64>()
+    };
+    for p in &r.paths {
+        let n = measured(&p.line());
+        let mark = if s.heap.is_some() && n == 0 {
+            "<span class=\"bad\">can allocate, did not in this run</span>"
+        } else {
+            ""
+        };
+        let _ =
+            writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{mark}</td></tr>",
+            esc(&p.location),
+            esc(&crate::reach::short_chain(&p.chain)),
+            if s.heap.is_some() { fmt::per_call(n, calls) } else { "–".into() },
+        );
+    }
+    for site in &s.sites {
+        let line = key(&site.location);
+        if r.paths.iter().any(|p| p.line() == line) {
+            continue;
+        }
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td>no static way: under an unresolved indirect call</td>\
+             <td>{}</td><td><span class=\"bad\">measured, not seen statically</span></td></tr>",
+            esc(&site.location),
+            fmt::per_call(site.allocs, calls)
+        );
+    }
+    h.push_str("</table>\n");
 }
 
 fn opening_the_files(h: &mut String, summary: &Summary) {

@@ -353,7 +353,15 @@ impl Scenario {
     ///
     /// See [`crate::reach::analyse`].
     pub fn reach(&self) -> Result<crate::reach::Reach, crate::reach::ReachError> {
-        crate::reach::analyse_root(self.root, &self.name)
+        self.reach_from(&crate::paths::source_root())
+    }
+
+    /// [`Scenario::reach`] with locations relative to `source_root`.
+    pub(crate) fn reach_from(
+        &self,
+        source_root: &std::path::Path,
+    ) -> Result<crate::reach::Reach, crate::reach::ReachError> {
+        crate::reach::analyse_root(self.root, &self.name, source_root)
     }
 }
 

@@ -121,6 +121,45 @@ pub struct BaselineEntry {
     /// for naming what grew.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<FunctionCost>,
+    /// What the static reachability analysis said of the call, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach: Option<ReachEntry>,
+}
+
+/// A scenario's static verdict and the user lines on its ways to the
+/// allocator: `check` fails when the verdict gets worse or a line appears.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReachEntry {
+    /// `none`, `panic-only`, `indirect` or `allocates`.
+    pub verdict: crate::reach::Verdict,
+    /// `file:line` of each way outside panic handling, sorted.
+    #[serde(default)]
+    pub lines: Vec<String>,
+    /// Each way as `file:line:col: chain`, for the report (not stored).
+    #[serde(skip)]
+    pub ways: Vec<String>,
+}
+
+impl ReachEntry {
+    /// The entry of an analysis.
+    ///
+    /// Allocates the lines.
+    #[must_use]
+    pub fn of(r: &crate::reach::Reach) -> ReachEntry {
+        let mut lines: Vec<String> = r.paths.iter().map(crate::reach::ReachPath::line).collect();
+        lines.sort();
+        lines.dedup();
+        ReachEntry {
+            verdict: r.verdict,
+            lines,
+            ways: r
+                .paths
+                .iter()
+                .map(|p| format!("{}: {}", p.location, crate::reach::short_chain(&p.chain)))
+                .collect(),
+        }
+    }
 }
 
 impl BaselineEntry {

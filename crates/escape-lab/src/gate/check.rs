@@ -205,6 +205,11 @@ fn count_allocations(
                 calls: c.calls,
                 allocs: c.allocs,
                 bytes: c.bytes,
+                // Static, in this process: the analysis reads this binary.
+                reach: s
+                    .reach_from(&opts.source_root)
+                    .ok()
+                    .map(|r| baseline::ReachEntry::of(&r)),
                 ..BaselineEntry::default()
             }),
             Ok(_) => Err((s.name().to_string(), "not a count result".to_string())),
@@ -231,6 +236,8 @@ fn comparable(
         ));
         for e in &mut baseline.scenarios {
             e.instructions = None;
+            // Inlining differs between build kinds, and with it the lines.
+            e.reach = None;
         }
     } else if opts.instr && baseline.scenarios.iter().all(|e| e.instructions.is_none()) {
         warnings.push(

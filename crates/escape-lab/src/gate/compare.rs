@@ -60,6 +60,34 @@ impl Row {
         }
     }
 
+    /// What got worse statically: a worse verdict, each new line on a way
+    /// to the allocator (with its way when known). Empty when nothing did
+    /// or either side has no analysis.
+    ///
+    /// Allocates the list.
+    #[must_use]
+    pub fn reach_worse(&self) -> Vec<String> {
+        let (Some(b), Some(n)) = (
+            self.baseline.as_ref().and_then(|e| e.reach.as_ref()),
+            self.now.as_ref().and_then(|e| e.reach.as_ref()),
+        ) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if n.verdict > b.verdict {
+            out.push(format!("static verdict: {} -> {}", b.verdict, n.verdict));
+        }
+        for line in n.lines.iter().filter(|l| !b.lines.contains(l)) {
+            let way = n
+                .ways
+                .iter()
+                .find(|w| w.starts_with(&format!("{line}:")))
+                .map_or_else(|| line.clone(), Clone::clone);
+            out.push(format!("new way to the allocator: {way}"));
+        }
+        out
+    }
+
     /// Whether allocations or bytes per call grew.
     ///
     /// Never allocates.
@@ -156,9 +184,10 @@ pub fn compare(baseline: &Baseline, now: &[Result<BaselineEntry, (String, String
                         Ordering::Equal
                     }
                 });
-                if [a, y, i].contains(&Ordering::Greater) {
+                let r = reach_order(b, n);
+                if [a, y, i, r].contains(&Ordering::Greater) {
                     Verdict::Worse
-                } else if [a, y, i].contains(&Ordering::Less) {
+                } else if [a, y, i, r].contains(&Ordering::Less) {
                     Verdict::Better
                 } else {
                     Verdict::Same
@@ -191,6 +220,22 @@ pub fn compare(baseline: &Baseline, now: &[Result<BaselineEntry, (String, String
         }
     }
     rows
+}
+
+/// The static analysis now against the baseline: `Greater` for a worse
+/// verdict or a new line on a way to the allocator, `Less` for a better
+/// verdict or a line gone, `Equal` otherwise or when either side has none.
+fn reach_order(b: &BaselineEntry, n: &BaselineEntry) -> Ordering {
+    let (Some(b), Some(n)) = (&b.reach, &n.reach) else {
+        return Ordering::Equal;
+    };
+    if n.verdict > b.verdict || n.lines.iter().any(|l| !b.lines.contains(l)) {
+        Ordering::Greater
+    } else if n.verdict < b.verdict || b.lines.iter().any(|l| !n.lines.contains(l)) {
+        Ordering::Less
+    } else {
+        Ordering::Equal
+    }
 }
 
 /// Whether a check with these rows fails (exit 1).

@@ -195,6 +195,9 @@ fn explain(out: &mut String, r: &Row) {
                 if r.instr_worse() {
                     explain_instructions(out, r, b, n);
                 }
+                for w in r.reach_worse() {
+                    let _ = writeln!(out, "  {w}");
+                }
             }
         }
         Verdict::New => {
@@ -215,7 +218,7 @@ fn explain(out: &mut String, r: &Row) {
         Verdict::Better => {
             let _ = writeln!(
                 out,
-                "{name} allocates less or runs fewer instructions than its baseline: bless the baseline (check --bless) to lock the improvement in"
+                "{name} allocates less, runs fewer instructions or has fewer ways to the allocator than its baseline: bless the baseline (check --bless) to lock the improvement in"
             );
         }
         Verdict::Same => {}

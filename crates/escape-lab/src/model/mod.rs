@@ -81,6 +81,8 @@ pub enum Artifact {
     CallgrindOut,
     /// Allocation sites as text.
     SitesTxt,
+    /// The static reachability analysis as text.
+    ReachTxt,
     /// Allocation flamegraph weighted by bytes.
     AllocBytesSvg,
     /// Allocation flamegraph weighted by allocations.
@@ -101,6 +103,7 @@ impl Artifact {
             Artifact::ListingTxt => "listing.txt",
             Artifact::CallgrindOut => "callgrind.out",
             Artifact::SitesTxt => "sites.txt",
+            Artifact::ReachTxt => "reach.txt",
             Artifact::AllocBytesSvg => "alloc-bytes.svg",
             Artifact::AllocCountSvg => "alloc-count.svg",
         }
@@ -119,6 +122,7 @@ impl Artifact {
             Artifact::ListingTxt => "source listings",
             Artifact::CallgrindOut => "instructions (callgrind)",
             Artifact::SitesTxt => "allocation sites",
+            Artifact::ReachTxt => "ways to the allocator (static)",
             Artifact::AllocBytesSvg => "bytes allocated, by stack",
             Artifact::AllocCountSvg => "allocations, by stack",
         }
@@ -251,6 +255,10 @@ pub struct ScenarioSummary {
     pub notes: Vec<String>,
     /// Allocation sites from the heap pass, most allocations first.
     pub sites: Vec<Site>,
+    /// The static reachability analysis of the scenario's call (see
+    /// [`crate::reach`]), when it could run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach: Option<crate::reach::Reach>,
     /// Files written for this scenario, relative to the run folder.
     pub artifacts: BTreeMap<Artifact, String>,
 }

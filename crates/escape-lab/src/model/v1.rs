@@ -88,6 +88,7 @@ impl From<Scenario> for super::ScenarioSummary {
         };
         let items = (s.matches_per_call * s.calls as f64).round() as u64;
         let mut new = super::ScenarioSummary {
+            reach: None,
             name: s.name,
             items_unit: (s.matches_per_call > 0.0).then(|| "items".to_string()),
             kind: s.kind,

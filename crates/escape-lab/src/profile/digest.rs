@@ -45,6 +45,7 @@ pub(super) fn digest(
             instr: None,
             notes: Vec::new(),
             sites: Vec::new(),
+            reach: None,
             artifacts: Default::default(),
         },
         files: Vec::new(),
@@ -61,6 +62,16 @@ pub(super) fn digest(
         if let (Some(error), true) = (failure, status.is_ok()) {
             status = Status::Failed { pass: p, error };
         }
+    }
+    match s.reach_from(source_root) {
+        Ok(r) => {
+            d.files.push((
+                Artifact::ReachTxt,
+                crate::reach::text(name, &r, true).into_bytes(),
+            ));
+            d.summary.reach = Some(r);
+        }
+        Err(e) => d.summary.notes.push(format!("reach: {e}")),
     }
     if !listings.is_empty() {
         d.files

@@ -80,29 +80,67 @@ enum Val {
     Unknown,
 }
 
-type Vals = [Val; GPRS];
+/// The registers, then the stack slots (`[rsp + d]`, 8 bytes) the
+/// function spills registers to, in the order of [`spill_slots`].
+type Vals = Vec<Val>;
 
 /// What is known of every register where branches land: the meet of the
 /// states at every branch there.
 type Landings = std::collections::HashMap<u64, Vals>;
 
 fn meet(a: &Vals, b: &Vals) -> Vals {
-    let mut out = [Val::Unknown; GPRS];
-    for i in 0..GPRS {
-        out[i] = match (a[i], b[i]) {
-            (Val::Top, x) | (x, Val::Top) => x,
-            (x, y) if x == y => x,
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| match (x, y) {
+            (Val::Top, v) | (v, Val::Top) => v,
+            (v, w) if v == w => v,
             _ => Val::Unknown,
-        };
+        })
+        .collect()
+}
+
+fn known_of(v: &Vals) -> Regs {
+    std::array::from_fn(|i| match v[i] {
+        Val::Is(k) => Some(k),
+        _ => None,
+    })
+}
+
+/// The stack slots a function stores a 64-bit register to
+/// (`mov [rsp + d], reg`), at most 64: unoptimized code keeps every value
+/// there between two uses.
+fn spill_slots(bytes: &[u8], start: u64) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut ins = Instruction::default();
+    let mut dec = Decoder::with_ip(64, bytes, start, DecoderOptions::NONE);
+    while dec.can_decode() && out.len() < 64 {
+        dec.decode_out(&mut ins);
+        if let Some(d) = spill(&ins) {
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
     }
     out
 }
 
-fn known_of(v: &Vals) -> Regs {
-    v.map(|v| match v {
-        Val::Is(k) => Some(k),
-        _ => None,
-    })
+/// `d` of `mov qword [rsp + d], reg64`.
+fn spill(ins: &Instruction) -> Option<i64> {
+    (ins.mnemonic() == Mnemonic::Mov
+        && ins.op0_kind() == OpKind::Memory
+        && ins.memory_base() == Register::RSP
+        && ins.memory_index() == Register::None
+        && ins.op1_kind() == OpKind::Register
+        && ins.op1_register().size() == 8)
+        .then(|| ins.memory_displacement64() as i64)
+}
+
+/// `d` of a memory operand `[rsp + d]` without index.
+fn stack_operand(ins: &Instruction, operand: u32) -> Option<i64> {
+    (ins.op_kind(operand) == OpKind::Memory
+        && ins.memory_base() == Register::RSP
+        && ins.memory_index() == Register::None)
+        .then(|| ins.memory_displacement64() as i64)
 }
 
 /// The calls of the function at `[start, end)`.
@@ -117,10 +155,11 @@ pub(crate) fn calls(bin: &Binary, start: u64, end: u64) -> Vec<Edge> {
     let bytes = &bytes[..bytes.len().min((end - start) as usize)];
     let mut info = InstructionInfoFactory::new();
     let whole = constant_registers(bytes, start, &mut info);
+    let slots = spill_slots(bytes, start);
     let mut landings = Landings::new();
     let mut out = Vec::new();
     for _ in 0..4 {
-        let (edges, next) = sweep(bin, bytes, start, end, &landings, &whole, &mut info);
+        let (edges, next) = sweep(bin, bytes, start, end, &landings, &whole, &slots, &mut info);
         out = edges;
         if next == landings {
             break;
@@ -138,28 +177,31 @@ fn sweep(
     end: u64,
     before: &Landings,
     whole: &Regs,
+    slots: &[i64],
     info: &mut InstructionInfoFactory,
 ) -> (Vec<Edge>, Landings) {
+    let n = GPRS + slots.len();
+    let slot = |d: i64| slots.iter().position(|&x| x == d).map(|i| GPRS + i);
     let inside = |a: u64| a >= start && a < end;
     let mut out = Vec::new();
     let mut landings = Landings::new();
     // The function's entry: every register unknown. Code after a jump that
     // no branch seen lands in starts unconstrained.
-    let mut vals: Vals = [Val::Unknown; GPRS];
+    let mut vals: Vals = vec![Val::Unknown; n];
     let mut falls_through = true;
     let mut ins = Instruction::default();
     let mut dec = Decoder::with_ip(64, bytes, start, DecoderOptions::NONE);
     while dec.can_decode() {
         dec.decode_out(&mut ins);
         if ins.is_invalid() {
-            vals = [Val::Unknown; GPRS];
+            vals = vec![Val::Unknown; n];
             continue;
         }
         let here = ins.ip();
         let mut state = if falls_through {
             vals
         } else {
-            [Val::Top; GPRS]
+            vec![Val::Top; n]
         };
         for jumps in [landings.get(&here), before.get(&here)]
             .into_iter()
@@ -189,7 +231,7 @@ fn sweep(
                 if inside(target) {
                     let merged = match landings.get(&target) {
                         Some(s) => meet(s, &vals),
-                        None => vals,
+                        None => vals.clone(),
                     };
                     landings.insert(target, merged);
                 } else {
@@ -221,7 +263,33 @@ fn sweep(
                 | FlowControl::Exception
                 | FlowControl::Interrupt
         );
-        let value = value_of(&ins, &known);
+        let mut value = value_of(&ins, &known);
+        // A reload from a spill slot.
+        if ins.mnemonic() == Mnemonic::Mov && ins.op0_kind() == OpKind::Register {
+            if let Some(Val::Is(v)) = stack_operand(&ins, 1).and_then(slot).map(|i| vals[i]) {
+                value = Some(v);
+            }
+        }
+        // A store to the stack: a spill keeps the register's value, any
+        // other store to the slot forgets it; moving rsp (push, pop, sub)
+        // forgets every slot (a call's push and return cancel out).
+        if let Some(i) = stack_operand(&ins, 0).and_then(slot) {
+            vals[i] = match spill(&ins).and_then(|_| gpr(ins.op1_register())) {
+                Some(r) => vals[r],
+                None => Val::Unknown,
+            };
+        }
+        let moves_rsp = !matches!(flow, FlowControl::Call | FlowControl::IndirectCall)
+            && info
+                .info(&ins)
+                .used_registers()
+                .iter()
+                .any(|u| u.register() == Register::RSP && is_write(u.access()));
+        if moves_rsp {
+            for v in &mut vals[GPRS..] {
+                *v = Val::Unknown;
+            }
+        }
         for used in info.info(&ins).used_registers() {
             if is_write(used.access()) {
                 if let Some(i) = gpr(used.register()) {

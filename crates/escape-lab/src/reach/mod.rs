@@ -36,6 +36,7 @@
 //! - It needs the symbol table (not `strip`ped) and, for lines, debug info
 //!   (`debug = true` or `"line-tables-only"` in the profile).
 
+mod assert;
 mod disasm;
 mod elf;
 mod explain;
@@ -50,7 +51,16 @@ use serde::{Deserialize, Serialize};
 use elf::Binary;
 use graph::{Graph, Role};
 
+pub use assert::assert_never_allocates;
 pub use render::{short_chain, text};
+
+/// `file:line` of a `file:line:col` location (a measured site's, a way's):
+/// what ways are deduplicated by and what the gate compares. Allocates the
+/// string.
+#[must_use]
+pub fn line_of(location: &str) -> String {
+    explain::line_key(location)
+}
 
 /// What the analysis says of a root, best first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -242,10 +252,14 @@ pub(crate) enum Root {
 /// process's lifetime, as is the call graph decoded so far); each analysis
 /// then allocates its walk, the symbolized lines and the result.
 pub fn analyse(address: usize, what: &str) -> Result<Reach, ReachError> {
-    analyse_root(Root::Function(address), what)
+    analyse_root(Root::Function(address), what, &crate::paths::source_root())
 }
 
-pub(crate) fn analyse_root(root: Root, what: &str) -> Result<Reach, ReachError> {
+pub(crate) fn analyse_root(
+    root: Root,
+    what: &str,
+    source_root: &std::path::Path,
+) -> Result<Reach, ReachError> {
     let state = state()?;
     let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
     let bin = st.bin;
@@ -268,7 +282,7 @@ pub(crate) fn analyse_root(root: Root, what: &str) -> Result<Reach, ReachError> 
     if roots.is_empty() {
         return Err(not_a_function());
     }
-    let mut lines = explain::Lines::new(bin, &crate::paths::source_root());
+    let mut lines = explain::Lines::new(bin, source_root);
     let mut result: Option<Reach> = None;
     for r in roots {
         let walk = graph::walk(graph, bin, r);
