@@ -216,8 +216,18 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
 }
 
 /// `Layout::Auto` builds a dense table when it has at most this many `u32`
-/// entries (4 MiB); see `Plan::choose`.
-const DENSE_MAX_ENTRIES: usize = 1 << 20;
+/// entries (24 MiB), unless the double array would be over characters; see
+/// `Plan::choose`. Measured (DECISIONS-scaling.md, "Layout crossover"):
+/// English 20,000 words, a 23 MB table, 1.26x daachorse against the byte
+/// double array's 0.97x; 25,000 words, 27 MB, 0.95x against 0.99x.
+const DENSE_MAX_ENTRIES: usize = 6 << 20;
+/// As `DENSE_MAX_ENTRIES` when the double array would be over characters
+/// (most pattern bytes in multi-byte characters), which takes a third of
+/// the table's steps over CJK text, so the table loses sooner (8 MiB).
+/// Measured: Chinese 5,000 words, 7.7 MB, 1.27x daachorse against the
+/// charwise double array's 1.01x; 6,000 to 8,000 words, 9-12 MB, a tie;
+/// 9,000 words, 13 MB, 0.82x against 1.02x.
+const DENSE_MAX_ENTRIES_CHARWISE: usize = 2 << 20;
 /// `Layout::Dense` builds one up to this many entries (1 GiB), else falls
 /// back to the double array.
 const DENSE_HARD_MAX_ENTRIES: usize = 1 << 28;
@@ -265,8 +275,19 @@ impl Plan {
             literal: Want::No,
         };
         match layout {
-            Layout::Auto if dense_entries <= DENSE_MAX_ENTRIES => dense(true, Want::ByCost),
-            Layout::Auto => double_array(charwise_pays(pats), true),
+            Layout::Auto => {
+                let charwise = charwise_pays(pats);
+                let cap = if charwise {
+                    DENSE_MAX_ENTRIES_CHARWISE
+                } else {
+                    DENSE_MAX_ENTRIES
+                };
+                if dense_entries <= cap {
+                    dense(true, Want::ByCost)
+                } else {
+                    double_array(charwise, true)
+                }
+            }
             Layout::Dense { prefilter } if dense_entries <= DENSE_HARD_MAX_ENTRIES => {
                 dense(prefilter, Want::No)
             }
