@@ -36,6 +36,14 @@ const TWO_HELD: usize = 1024;
 const TWO_MIN: usize = 64;
 /// ... and this many times the warm-up, which B walks for nothing.
 const TWO_WARM_SHARE: usize = 8;
+/// The charwise walk goes two streams at a time while the automaton holds
+/// at most this many heap bytes (`heap_bytes`: the double array, output
+/// chains and code table; 2 MiB, this machine's L2 per core).
+/// Measured with the scaling example, ratio to daachorse charwise, one
+/// stream against two: Chinese 10,000 to 40,000 words (0.8 to 1.9 MB)
+/// 0.95-1.02x against 0.98-1.07x; 50,000 words (2.3 MB) 0.94x against
+/// 0.92-0.94x; the whole list (6.8 MB) 0.91x against 0.86x.
+const CHARS_TWO_MAX_BYTES: usize = 2 << 20;
 
 /// Counts of what scans did, per thread, for the tests' positive controls:
 /// that long chunks did go through two streams, and that the gate did close
@@ -82,12 +90,12 @@ pub(in crate::automaton) trait Walk {
     type State: Copy;
 
     /// Whether long stretches are walked two streams at a time (see
-    /// `walk_two`): it pays when a step is a short chain of loads, and
-    /// costs when a step is full of branches, whose mispredictions stall
-    /// both streams at once (the charwise walk: measured 15% slower with two
-    /// streams on the whole Chinese dictionary, 10% faster over bytes on
-    /// the whole English one, twice as fast with the dense table).
-    const TWO_STREAMS: bool;
+    /// `walk_two`): it pays when a step is a short chain of loads (over
+    /// bytes 10% faster on the whole English dictionary, twice as fast
+    /// with the dense table); the charwise walk's step is full of
+    /// branches, and two streams pay for it only while its array is small
+    /// (see `CHARS_TWO_MAX_BYTES`).
+    fn two_streams(&self) -> bool;
 
     /// The root state, with nothing pending.
     fn root(&self) -> Self::State;
@@ -113,7 +121,11 @@ struct DenseWalk<'a> {
 
 impl Walk for DenseWalk<'_> {
     type State = usize;
-    const TWO_STREAMS: bool = true;
+
+    #[inline(always)]
+    fn two_streams(&self) -> bool {
+        true
+    }
 
     #[inline(always)]
     fn root(&self) -> usize {
@@ -153,7 +165,11 @@ struct BytesWalk<'a> {
 
 impl Walk for BytesWalk<'_> {
     type State = u32;
-    const TWO_STREAMS: bool = true;
+
+    #[inline(always)]
+    fn two_streams(&self) -> bool {
+        true
+    }
 
     #[inline(always)]
     fn root(&self) -> u32 {
@@ -192,7 +208,11 @@ struct CharsState {
 
 impl Walk for CharsWalk<'_> {
     type State = CharsState;
-    const TWO_STREAMS: bool = false;
+
+    #[inline(always)]
+    fn two_streams(&self) -> bool {
+        self.ac.heap_bytes() <= CHARS_TWO_MAX_BYTES
+    }
 
     #[inline(always)]
     fn root(&self) -> CharsState {
@@ -440,7 +460,7 @@ impl Automaton {
         let mut j = *i;
         let mut s = *st;
         let two_min = TWO_MIN.max(TWO_WARM_SHARE * (self.max_len + 3));
-        if W::TWO_STREAMS && end.saturating_sub(j) >= two_min {
+        if walk.two_streams() && end.saturating_sub(j) >= two_min {
             j = self.walk_two(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?;
         }
         if end.saturating_sub(j) >= TWO_MIN {

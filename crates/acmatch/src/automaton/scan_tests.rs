@@ -160,3 +160,48 @@ fn the_gate_closes_where_candidates_crowd_and_the_filter_comes_back() {
         );
     }
 }
+
+#[test]
+fn the_charwise_walk_goes_two_streams_only_while_it_is_small() {
+    // Three-character CJK words: 2,000 of them make a small charwise
+    // array, 60,000 one over `CHARS_TWO_MAX_BYTES`.
+    let words = |n: u32| -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|i| {
+                let a = char::from_u32(0x4E00 + i % 2000).unwrap();
+                let b = char::from_u32(0x4E00 + (i / 7) % 3000).unwrap();
+                let c = char::from_u32(0x4E00 + i.wrapping_mul(2_654_435_761) % 5000).unwrap();
+                [a, b, c].iter().collect::<String>().into_bytes()
+            })
+            .collect()
+    };
+    let charwise = Layout::DoubleArray {
+        charwise: true,
+        prefilter: false,
+    };
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    for (n, two) in [(2_000, true), (60_000, false)] {
+        let patterns = words(n);
+        let ac = Automaton::with_layout(&patterns, charwise).unwrap();
+        assert!(ac.is_charwise());
+        assert_eq!(ac.heap_bytes() <= super::CHARS_TWO_MAX_BYTES, two, "{n}");
+        let mut hay = Vec::new();
+        while hay.len() < 20_000 {
+            if rng.below(4) == 0 {
+                hay.extend_from_slice(&patterns[rng.below(patterns.len())]);
+            } else {
+                let c = char::from_u32(0x4E00 + rng.below(5000) as u32).unwrap();
+                hay.extend_from_slice(c.to_string().as_bytes());
+            }
+        }
+        // The dense table over bytes is the reference here: brute force
+        // over 60,000 patterns would take minutes unoptimised.
+        let dense = Automaton::with_layout(&patterns, Layout::Dense { prefilter: false }).unwrap();
+        let want = crate::find_all(&dense, &hay);
+        assert!(want.len() > 1000, "{n}: {} matches", want.len());
+        trace::take();
+        check_all(&ac, &hay, &want, &[2048, 777], &format!("{n} words"));
+        let (blocks, _, _) = trace::take();
+        assert_eq!(blocks > 0, two, "{n} words: {blocks} two-stream blocks");
+    }
+}
