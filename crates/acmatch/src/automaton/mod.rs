@@ -59,6 +59,7 @@ mod build;
 mod literal;
 mod prefilter;
 mod scan;
+mod streams;
 
 #[cfg(test)]
 pub(crate) use scan::trace;

@@ -31,7 +31,7 @@ const LASTED: usize = 8;
 /// A two-stream block is at most twice this long (minus a little); its
 /// hits, at most one per byte, wait in a buffer of twice this many entries
 /// on the stack.
-const TWO_HELD: usize = 1024;
+pub(super) const TWO_HELD: usize = 1024;
 /// Two streams only for a stretch of at least this many bytes...
 const TWO_MIN: usize = 64;
 /// ... and this many times the warm-up, which B walks for nothing.
@@ -55,6 +55,8 @@ pub(crate) mod trace {
     thread_local! {
         /// Blocks walked two streams at a time.
         pub(crate) static TWO_BLOCKS: Cell<usize> = const { Cell::new(0) };
+        /// Blocks walked three streams at a time.
+        pub(crate) static THREE_BLOCKS: Cell<usize> = const { Cell::new(0) };
         /// Bytes the prefilter skipped.
         pub(crate) static SKIPPED: Cell<usize> = const { Cell::new(0) };
         /// Times the gate closed.
@@ -76,6 +78,11 @@ pub(crate) mod trace {
         )
     }
 
+    /// Blocks walked three at a time; zeroed.
+    pub(crate) fn take_three() -> usize {
+        THREE_BLOCKS.with(|c| c.replace(0))
+    }
+
     /// Chunks through the literal engine; zeroed.
     pub(crate) fn take_literal() -> usize {
         LITERAL.with(|c| c.replace(0))
@@ -89,13 +96,14 @@ pub(in crate::automaton) trait Walk {
     /// registers.
     type State: Copy;
 
-    /// Whether long stretches are walked two streams at a time (see
-    /// `walk_two`): it pays when a step is a short chain of loads (over
-    /// bytes 10% faster on the whole English dictionary, twice as fast
-    /// with the dense table); the charwise walk's step is full of
-    /// branches, and two streams pay for it only while its array is small
-    /// (see `CHARS_TWO_MAX_BYTES`).
-    fn two_streams(&self) -> bool;
+    /// How many streams walk long stretches at a time: 1, 2 (`walk_two`)
+    /// or 3 (`walk_three`). More pay when a step is a short chain of loads
+    /// (the dense table: three streams; the byte double array: two, 10%
+    /// faster than one on the whole English dictionary, slower with
+    /// three); the charwise walk's step is full of branches, and two
+    /// streams pay for it only while its array is small (see
+    /// `CHARS_TWO_MAX_BYTES`).
+    fn streams(&self) -> usize;
 
     /// The root state, with nothing pending.
     fn root(&self) -> Self::State;
@@ -123,8 +131,8 @@ impl Walk for DenseWalk<'_> {
     type State = usize;
 
     #[inline(always)]
-    fn two_streams(&self) -> bool {
-        true
+    fn streams(&self) -> usize {
+        3
     }
 
     #[inline(always)]
@@ -167,8 +175,8 @@ impl Walk for BytesWalk<'_> {
     type State = u32;
 
     #[inline(always)]
-    fn two_streams(&self) -> bool {
-        true
+    fn streams(&self) -> usize {
+        2
     }
 
     #[inline(always)]
@@ -210,8 +218,12 @@ impl Walk for CharsWalk<'_> {
     type State = CharsState;
 
     #[inline(always)]
-    fn two_streams(&self) -> bool {
-        self.ac.heap_bytes() <= CHARS_TWO_MAX_BYTES
+    fn streams(&self) -> usize {
+        if self.ac.heap_bytes() <= CHARS_TWO_MAX_BYTES {
+            2
+        } else {
+            1
+        }
     }
 
     #[inline(always)]
@@ -443,7 +455,8 @@ impl Automaton {
 
     /// The loop without a prefilter, from `*i` to `end` (a character may
     /// take it a little past `end`, never past the chunk): in blocks of two
-    /// streams while the stretch is long enough and the walk gains by it,
+    /// or three streams while the stretch is long enough and the walk gains
+    /// by it (`Walk::streams`),
     /// then in blocks of one, then the last few bytes one hit at a time.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
@@ -460,8 +473,12 @@ impl Automaton {
         let mut j = *i;
         let mut s = *st;
         let two_min = TWO_MIN.max(TWO_WARM_SHARE * (self.max_len + 3));
-        if walk.two_streams() && end.saturating_sub(j) >= two_min {
-            j = self.walk_two(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?;
+        if end.saturating_sub(j) >= two_min {
+            match walk.streams() {
+                3 => j = self.walk_three(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?,
+                2 => j = self.walk_two(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?,
+                _ => {}
+            }
         }
         if end.saturating_sub(j) >= TWO_MIN {
             j = self.walk_one(walk, &mut s, chunk, j, end, offset, on_hit)?;
@@ -813,7 +830,7 @@ fn one_block<W: Walk>(
 /// block, and by then the load has had the whole block's time to arrive.
 /// A hint without effect on any result; no-op off x86-64.
 #[inline(always)]
-fn prefetch(outputs: &[Output], out: u32) {
+pub(super) fn prefetch(outputs: &[Output], out: u32) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};

@@ -59,6 +59,7 @@ fn long_chunks_walk_two_streams_exactly() {
     let char_set = ["a", "b", "é", "中", "华", "🦀"];
     let messy: [&[u8]; 4] = [&[0x80], &[0xE4, 0xB8], &[0xFF], &[0xF0, 0x9F]];
     trace::take();
+    trace::take_three();
     trace::take_literal();
     for round in 0..24 {
         let utf8 = round % 3 == 2;
@@ -106,6 +107,11 @@ fn long_chunks_walk_two_streams_exactly() {
     }
     let (two, _, _) = trace::take();
     assert!(two > 1000, "positive control: {two} two-stream blocks");
+    let three = trace::take_three();
+    assert!(
+        three > 1000,
+        "positive control: {three} three-stream blocks"
+    );
     let literal = trace::take_literal();
     assert!(literal > 100, "positive control: {literal} literal chunks");
 }
