@@ -473,7 +473,9 @@ impl Automaton {
         let mut j = *i;
         let mut s = *st;
         let two_min = TWO_MIN.max(TWO_WARM_SHARE * (self.max_len + 3));
-        if end.saturating_sub(j) >= two_min {
+        // A block must hold every later stream's warm-up: with patterns
+        // of hundreds of bytes, one stream.
+        if two_min <= 2 * (TWO_HELD - 4) && end.saturating_sub(j) >= two_min {
             match walk.streams() {
                 3 => j = self.walk_three(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?,
                 2 => j = self.walk_two(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?,

@@ -211,3 +211,19 @@ fn the_charwise_walk_goes_two_streams_only_while_it_is_small() {
         assert_eq!(blocks > 0, two, "{n} words: {blocks} two-stream blocks");
     }
 }
+
+#[test]
+fn patterns_longer_than_a_block_walk_one_stream_exactly() {
+    // A warm-up of 3,003 bytes does not fit in a block of at most 2,040:
+    // several streams would start before the block (an overflow, or wrong
+    // matches, before the guard in `walk_plain`).
+    let long: Vec<u8> = (0..3000).map(|i| b'a' + (i % 7) as u8).collect();
+    let patterns = vec![long.clone(), b"ab".to_vec(), long[..300].to_vec()];
+    let hay: Vec<u8> = [&long[..], b"xy", &long[..]].concat().repeat(6);
+    let want = brute(&patterns, &hay);
+    assert!(want.len() > 100);
+    for layout in Layout::ALL {
+        let ac = Automaton::with_layout(&patterns, layout).unwrap();
+        check_all(&ac, &hay, &want, &[0, 25_000], &format!("{layout:?}"));
+    }
+}
