@@ -216,8 +216,19 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
 }
 
 /// `Layout::Auto` builds a dense table when it has at most this many `u32`
-/// entries (4 MiB); see `Plan::choose`.
-const DENSE_MAX_ENTRIES: usize = 1 << 20;
+/// entries (32 MiB), unless the double array would be over characters; see
+/// `Plan::choose`. Measured with three streams over the table (the root's
+/// DECISIONS-scaling.md, "Layout crossover"): English 30,000 words, a
+/// 32 MB table, 1.16x daachorse against the byte double array's 0.97x;
+/// 35,000 words, 37 MB, 0.91x against 0.96x.
+const DENSE_MAX_ENTRIES: usize = 8 << 20;
+/// As `DENSE_MAX_ENTRIES` when the double array would be over characters
+/// (most pattern bytes in multi-byte characters), which takes a third of
+/// the table's steps over CJK text, so the table loses sooner (12 MiB).
+/// Measured: Chinese 8,000 words, 11.8 MB, 1.17x daachorse against the
+/// charwise double array's 1.04x; 10,000 words, 14.5 MB, 0.97x against
+/// 1.00x.
+const DENSE_MAX_ENTRIES_CHARWISE: usize = 3 << 20;
 /// `Layout::Dense` builds one up to this many entries (1 GiB), else falls
 /// back to the double array.
 const DENSE_HARD_MAX_ENTRIES: usize = 1 << 28;
@@ -265,8 +276,19 @@ impl Plan {
             literal: Want::No,
         };
         match layout {
-            Layout::Auto if dense_entries <= DENSE_MAX_ENTRIES => dense(true, Want::ByCost),
-            Layout::Auto => double_array(charwise_pays(pats), true),
+            Layout::Auto => {
+                let charwise = charwise_pays(pats);
+                let cap = if charwise {
+                    DENSE_MAX_ENTRIES_CHARWISE
+                } else {
+                    DENSE_MAX_ENTRIES
+                };
+                if dense_entries <= cap {
+                    dense(true, Want::ByCost)
+                } else {
+                    double_array(charwise, true)
+                }
+            }
             Layout::Dense { prefilter } if dense_entries <= DENSE_HARD_MAX_ENTRIES => {
                 dense(prefilter, Want::No)
             }

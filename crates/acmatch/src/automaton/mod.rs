@@ -10,7 +10,9 @@
 //!
 //! - **Dense**: a full transition table over byte classes (the bytes of the
 //!   patterns, each a class, and one class for all other bytes), for every
-//!   dictionary whose table stays under 2^20 entries (4 MiB), UTF-8 or not.
+//!   dictionary whose table stays under 8 * 2^20 entries (32 MiB; 3 * 2^20,
+//!   12 MiB, when the double array would be over characters), UTF-8 or not:
+//!   where it was measured faster than the double array.
 //!   Each row holds the next state for every class, failure links already
 //!   followed, plus the output-chain head; states with output have the last
 //!   rows, so "some pattern ends here" is a comparison of the state id and
@@ -57,6 +59,7 @@ mod build;
 mod literal;
 mod prefilter;
 mod scan;
+mod streams;
 
 #[cfg(test)]
 pub(crate) use scan::trace;
@@ -95,10 +98,12 @@ struct State {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Layout {
     /// Chosen by cost, not by alphabet: a full transition table over byte
-    /// classes whenever it stays under 4 MiB (a few thousand patterns,
-    /// UTF-8 or not); else the double array, over characters when most
-    /// pattern bytes belong to multi-byte UTF-8 characters (CJK
-    /// dictionaries), over bytes otherwise. Over the table, the literal
+    /// classes whenever it stays under 32 MiB (about 30,000 English
+    /// words), or 12 MiB when most pattern bytes belong to multi-byte UTF-8
+    /// characters (about 8,000 Chinese words), UTF-8 or not; else the
+    /// double array, over characters when most pattern bytes belong to
+    /// multi-byte UTF-8 characters (CJK dictionaries), over bytes
+    /// otherwise. Over the table, the literal
     /// engine (see [`Layout::Literal`]) for at most 500 patterns of two bytes or more
     /// whose endings promise at most 3.5% false candidates; else the
     /// root-state prefilter when the patterns' beginnings are rare enough
@@ -474,6 +479,37 @@ mod tests {
         assert!(!ac.is_charwise());
     }
 
+    /// `n` scattered words of `len` letters over 16 letters.
+    fn scattered(n: u64, len: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                format!("{:016x}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15))[..len]
+                    .chars()
+                    .map(|c| char::from(b'a' + c.to_digit(16).unwrap_or(0) as u8))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// `n` CJK words of three characters.
+    fn cjk_words(n: u32) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                let a = char::from_u32(0x4E00 + i % 2000).unwrap();
+                let b = char::from_u32(0x4E00 + (i / 7) % 3000).unwrap();
+                let c = char::from_u32(0x4E00 + i.wrapping_mul(2_654_435_761) % 5000).unwrap();
+                [a, b, c].iter().collect()
+            })
+            .collect()
+    }
+
+    /// Entries of the dense table over `pats`: what `Plan::choose` caps.
+    fn table_entries(pats: &[String]) -> usize {
+        let ac = Automaton::with_layout(pats, Layout::Dense { prefilter: false }).unwrap();
+        assert!(ac.is_dense());
+        ac.state_count() * (ac.symbol_count() + 1)
+    }
+
     #[test]
     fn small_dictionaries_are_dense_and_large_ones_are_not() {
         let small = Automaton::new(["he", "she", "his", "hers"]).unwrap();
@@ -490,41 +526,38 @@ mod tests {
         let cjk = Automaton::new(["中华", "人民", "café"]).unwrap();
         assert!(cjk.is_dense() && !cjk.is_charwise());
         // 40,000 scattered eight-letter words over 16 letters: some 200,000
-        // states, over the table's limit of 2^20 entries.
-        let many: Vec<String> = (0..40_000u32)
-            .map(|i| {
-                format!("{:08x}", i.wrapping_mul(2_654_435_761))
-                    .chars()
-                    .map(|c| char::from(b'a' + c.to_digit(16).unwrap_or(0) as u8))
-                    .collect()
-            })
-            .collect();
-        let big = Automaton::new(&many).unwrap();
-        assert!(big.state_count() * (big.symbol_count() + 1) > 1 << 20);
-        assert!(!big.is_dense());
-        assert!(
-            Automaton::with_layout(&many, Layout::Dense { prefilter: false })
-                .unwrap()
-                .is_dense()
-        );
+        // states, a table between 2^20 entries (Auto's old cap) and 6 * 2^20
+        // (its cap over bytes): dense.
+        let mid = scattered(40_000, 8);
+        let entries = table_entries(&mid);
+        assert!(entries > 1 << 20 && entries <= 8 << 20, "{entries}");
+        assert!(Automaton::new(&mid).unwrap().is_dense());
+        // 80,000 twelve-letter words: over the cap.
+        let many = scattered(80_000, 12);
+        assert!(table_entries(&many) > 8 << 20);
+        assert!(!Automaton::new(&many).unwrap().is_dense());
     }
 
     #[test]
     fn charwise_is_chosen_by_cost() {
         // Mostly multi-byte characters, too many states for a table.
-        let cjk: Vec<String> = (0..30_000u32)
-            .map(|i| {
-                let a = char::from_u32(0x4E00 + i % 2000).unwrap();
-                let b = char::from_u32(0x4E00 + (i / 7) % 3000).unwrap();
-                let c = char::from_u32(0x4E00 + i.wrapping_mul(2_654_435_761) % 5000).unwrap();
-                [a, b, c].iter().collect()
-            })
-            .collect();
+        let ac = Automaton::new(cjk_words(30_000)).unwrap();
+        assert!(!ac.is_dense() && ac.is_charwise());
+        // A table over the cap for CJK dictionaries (3 * 2^20 entries) but
+        // under the one over bytes: charwise all the same, since the
+        // charwise double array takes a third of the table's steps.
+        let cjk = cjk_words(10_000);
+        let entries = table_entries(&cjk);
+        assert!(entries > 3 << 20 && entries <= 8 << 20, "{entries}");
         let ac = Automaton::new(&cjk).unwrap();
         assert!(!ac.is_dense() && ac.is_charwise());
+        // Under it: the table.
+        let cjk = cjk_words(1_000);
+        assert!(table_entries(&cjk) <= 3 << 20);
+        assert!(Automaton::new(&cjk).unwrap().is_dense());
         // Mostly ASCII with a few accents: bytes.
-        let mut en: Vec<String> = (0..60_000u32)
-            .map(|i| format!("w{:x}", i.wrapping_mul(2_654_435_761)))
+        let mut en: Vec<String> = (0..60_000u64)
+            .map(|i| format!("w{:x}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
             .collect();
         en.push("café".to_owned());
         let ac = Automaton::new(&en).unwrap();

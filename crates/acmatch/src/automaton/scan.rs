@@ -31,11 +31,19 @@ const LASTED: usize = 8;
 /// A two-stream block is at most twice this long (minus a little); its
 /// hits, at most one per byte, wait in a buffer of twice this many entries
 /// on the stack.
-const TWO_HELD: usize = 1024;
+pub(super) const TWO_HELD: usize = 1024;
 /// Two streams only for a stretch of at least this many bytes...
 const TWO_MIN: usize = 64;
 /// ... and this many times the warm-up, which B walks for nothing.
 const TWO_WARM_SHARE: usize = 8;
+/// The charwise walk goes two streams at a time while the automaton holds
+/// at most this many heap bytes (`heap_bytes`: the double array, output
+/// chains and code table; 2 MiB, this machine's L2 per core).
+/// Measured with the scaling example, ratio to daachorse charwise, one
+/// stream against two: Chinese 10,000 to 40,000 words (0.8 to 1.9 MB)
+/// 0.95-1.02x against 0.98-1.07x; 50,000 words (2.3 MB) 0.94x against
+/// 0.92-0.94x; the whole list (6.8 MB) 0.91x against 0.86x.
+const CHARS_TWO_MAX_BYTES: usize = 2 << 20;
 
 /// Counts of what scans did, per thread, for the tests' positive controls:
 /// that long chunks did go through two streams, and that the gate did close
@@ -47,6 +55,8 @@ pub(crate) mod trace {
     thread_local! {
         /// Blocks walked two streams at a time.
         pub(crate) static TWO_BLOCKS: Cell<usize> = const { Cell::new(0) };
+        /// Blocks walked three streams at a time.
+        pub(crate) static THREE_BLOCKS: Cell<usize> = const { Cell::new(0) };
         /// Bytes the prefilter skipped.
         pub(crate) static SKIPPED: Cell<usize> = const { Cell::new(0) };
         /// Times the gate closed.
@@ -68,6 +78,11 @@ pub(crate) mod trace {
         )
     }
 
+    /// Blocks walked three at a time; zeroed.
+    pub(crate) fn take_three() -> usize {
+        THREE_BLOCKS.with(|c| c.replace(0))
+    }
+
     /// Chunks through the literal engine; zeroed.
     pub(crate) fn take_literal() -> usize {
         LITERAL.with(|c| c.replace(0))
@@ -81,13 +96,14 @@ pub(in crate::automaton) trait Walk {
     /// registers.
     type State: Copy;
 
-    /// Whether long stretches are walked two streams at a time (see
-    /// `walk_two`): it pays when a step is a short chain of loads, and
-    /// costs when a step is full of branches, whose mispredictions stall
-    /// both streams at once (the charwise walk: measured 15% slower with two
-    /// streams on the whole Chinese dictionary, 10% faster over bytes on
-    /// the whole English one, twice as fast with the dense table).
-    const TWO_STREAMS: bool;
+    /// How many streams walk long stretches at a time: 1, 2 (`walk_two`)
+    /// or 3 (`walk_three`). More pay when a step is a short chain of loads
+    /// (the dense table: three streams; the byte double array: two, 10%
+    /// faster than one on the whole English dictionary, slower with
+    /// three); the charwise walk's step is full of branches, and two
+    /// streams pay for it only while its array is small (see
+    /// `CHARS_TWO_MAX_BYTES`).
+    fn streams(&self) -> usize;
 
     /// The root state, with nothing pending.
     fn root(&self) -> Self::State;
@@ -113,7 +129,11 @@ struct DenseWalk<'a> {
 
 impl Walk for DenseWalk<'_> {
     type State = usize;
-    const TWO_STREAMS: bool = true;
+
+    #[inline(always)]
+    fn streams(&self) -> usize {
+        3
+    }
 
     #[inline(always)]
     fn root(&self) -> usize {
@@ -153,7 +173,11 @@ struct BytesWalk<'a> {
 
 impl Walk for BytesWalk<'_> {
     type State = u32;
-    const TWO_STREAMS: bool = true;
+
+    #[inline(always)]
+    fn streams(&self) -> usize {
+        2
+    }
 
     #[inline(always)]
     fn root(&self) -> u32 {
@@ -192,7 +216,15 @@ struct CharsState {
 
 impl Walk for CharsWalk<'_> {
     type State = CharsState;
-    const TWO_STREAMS: bool = false;
+
+    #[inline(always)]
+    fn streams(&self) -> usize {
+        if self.ac.heap_bytes() <= CHARS_TWO_MAX_BYTES {
+            2
+        } else {
+            1
+        }
+    }
 
     #[inline(always)]
     fn root(&self) -> CharsState {
@@ -423,7 +455,8 @@ impl Automaton {
 
     /// The loop without a prefilter, from `*i` to `end` (a character may
     /// take it a little past `end`, never past the chunk): in blocks of two
-    /// streams while the stretch is long enough and the walk gains by it,
+    /// or three streams while the stretch is long enough and the walk gains
+    /// by it (`Walk::streams`),
     /// then in blocks of one, then the last few bytes one hit at a time.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
@@ -440,8 +473,14 @@ impl Automaton {
         let mut j = *i;
         let mut s = *st;
         let two_min = TWO_MIN.max(TWO_WARM_SHARE * (self.max_len + 3));
-        if W::TWO_STREAMS && end.saturating_sub(j) >= two_min {
-            j = self.walk_two(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?;
+        // A block must hold every later stream's warm-up: with patterns
+        // of hundreds of bytes, one stream.
+        if two_min <= 2 * (TWO_HELD - 4) && end.saturating_sub(j) >= two_min {
+            match walk.streams() {
+                3 => j = self.walk_three(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?,
+                2 => j = self.walk_two(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?,
+                _ => {}
+            }
         }
         if end.saturating_sub(j) >= TWO_MIN {
             j = self.walk_one(walk, &mut s, chunk, j, end, offset, on_hit)?;
@@ -793,7 +832,7 @@ fn one_block<W: Walk>(
 /// block, and by then the load has had the whole block's time to arrive.
 /// A hint without effect on any result; no-op off x86-64.
 #[inline(always)]
-fn prefetch(outputs: &[Output], out: u32) {
+pub(super) fn prefetch(outputs: &[Output], out: u32) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
@@ -826,164 +865,5 @@ pub(super) fn three_byte_fast(chunk: &[u8], i: usize) -> Option<u32> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::trace;
-    use crate::{chunks, Automaton, Cursor, Layout, Match, Matcher, Variant};
-
-    /// Every match by brute force, in report order: by end, longest first,
-    /// then by id.
-    fn brute(patterns: &[Vec<u8>], hay: &[u8]) -> Vec<Match> {
-        let mut out = Vec::new();
-        for end in 1..=hay.len() {
-            let mut here: Vec<Match> = patterns
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| hay[..end].ends_with(p))
-                .map(|(id, p)| Match {
-                    pattern: id as u32,
-                    start: end - p.len(),
-                    end,
-                })
-                .collect();
-            here.sort_by_key(|m| (m.start, m.pattern));
-            out.extend(here);
-        }
-        out
-    }
-
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as usize
-        }
-    }
-
-    /// Every variant over every chunk size matches `want`.
-    fn check_all(ac: &Automaton, hay: &[u8], want: &[Match], sizes: &[usize], what: &str) {
-        for variant in Variant::ALL {
-            for &chunk in sizes {
-                let mut m = variant.matcher_with_capacity(hay.len() + want.len() + 16);
-                let mut cursor = Cursor::new();
-                let mut got = Vec::new();
-                for piece in chunks(hay, chunk) {
-                    m.find_chunk(ac, &mut cursor, piece, |x| got.push(x))
-                        .unwrap();
-                }
-                assert!(got == want, "{what}: {variant}, chunk {chunk}");
-            }
-        }
-    }
-
-    #[test]
-    fn long_chunks_walk_two_streams_exactly() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        let byte_sets: [&[u8]; 2] = [b"abc", &[b'a', b'b', 0x00, 0xFF]];
-        let char_set = ["a", "b", "é", "中", "华", "🦀"];
-        let messy: [&[u8]; 4] = [&[0x80], &[0xE4, 0xB8], &[0xFF], &[0xF0, 0x9F]];
-        trace::take();
-        trace::take_literal();
-        for round in 0..24 {
-            let utf8 = round % 3 == 2;
-            let longest = 1 + round % 12 * 3;
-            let piece = |rng: &mut Rng| -> Vec<u8> {
-                if utf8 {
-                    if rng.below(10) == 0 {
-                        messy[rng.below(messy.len())].to_vec()
-                    } else {
-                        char_set[rng.below(char_set.len())].as_bytes().to_vec()
-                    }
-                } else {
-                    let set = byte_sets[round % 2];
-                    vec![set[rng.below(set.len())]]
-                }
-            };
-            let patterns: Vec<Vec<u8>> = (0..1 + rng.below(16))
-                .map(|_| {
-                    let n = 1 + rng.below(longest);
-                    let mut p: Vec<u8> = (0..n).flat_map(|_| piece(&mut rng)).collect();
-                    if utf8 {
-                        // Patterns must be valid for the charwise layouts
-                        // to be charwise.
-                        p = String::from_utf8_lossy(&p)
-                            .replace('\u{FFFD}', "a")
-                            .into_bytes();
-                    }
-                    p
-                })
-                .collect();
-            let mut hay: Vec<u8> = Vec::new();
-            while hay.len() < 3000 + round * 150 {
-                if rng.below(8) == 0 {
-                    hay.extend_from_slice(&patterns[rng.below(patterns.len())]);
-                } else {
-                    hay.extend(piece(&mut rng));
-                }
-            }
-            let want = brute(&patterns, &hay);
-            for layout in Layout::ALL {
-                let ac = Automaton::with_layout(&patterns, layout).unwrap();
-                let what = format!("round {round}, {layout:?}, longest {longest}");
-                check_all(&ac, &hay, &want, &[0, 2048, 777, 5000], &what);
-            }
-        }
-        let (two, _, _) = trace::take();
-        assert!(two > 1000, "positive control: {two} two-stream blocks");
-        let literal = trace::take_literal();
-        assert!(literal > 100, "positive control: {literal} literal chunks");
-    }
-
-    #[test]
-    fn the_gate_closes_where_candidates_crowd_and_the_filter_comes_back() {
-        let patterns: Vec<Vec<u8>> = ["needle", "needless", "haystack", "stacked"]
-            .iter()
-            .map(|p| p.as_bytes().to_vec())
-            .collect();
-        // Matches every seven bytes, then 100 KB of random letters with a
-        // planted pattern now and then, then crowded again.
-        let crowded = b"needle ".repeat(40_000 / 7);
-        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
-        let mut sparse = Vec::new();
-        while sparse.len() < 100_000 {
-            if rng.below(2000) == 0 {
-                sparse.extend_from_slice(b"haystacked");
-            } else {
-                sparse.push(b"abcdefghijklmnopqrstuvwxyz "[rng.below(27)]);
-            }
-        }
-        let hay = [&crowded[..], &sparse, &crowded].concat();
-        let want = brute(&patterns, &hay);
-        // Not `Layout::Auto`: it gives these patterns, whose endings are
-        // rare, the literal engine instead.
-        let filtered = [
-            Layout::Dense { prefilter: true },
-            Layout::DoubleArray {
-                charwise: false,
-                prefilter: true,
-            },
-            Layout::DoubleArray {
-                charwise: true,
-                prefilter: true,
-            },
-        ];
-        for layout in filtered {
-            let ac = Automaton::with_layout(&patterns, layout).unwrap();
-            assert!(ac.has_prefilter(), "{layout:?}");
-            trace::take();
-            check_all(&ac, &hay, &want, &[0, 2048, 100], &format!("{layout:?}"));
-            let (_, skipped, closed) = trace::take();
-            // Five variants, three chunk sizes: per scan of the haystack,
-            // the gate closed in the crowded parts and the filter skipped
-            // most of the sparse part.
-            let scans = 5 * 3;
-            assert!(closed >= 2 * scans, "{layout:?}: closed {closed} times");
-            assert!(
-                skipped >= scans * sparse.len() / 2,
-                "{layout:?}: skipped {skipped} bytes"
-            );
-        }
-    }
-}
+#[path = "scan_tests.rs"]
+mod tests;
