@@ -8,9 +8,10 @@
 //! a registry would serve them; no path into the workspace):
 //!
 //! - a copy of `templates/own-crate` runs its `cargo test` (exact allocation
-//!   assertions), a profile and `check`; then one allocation added to its
-//!   allocation-free function makes the unit test and `check` fail, both
-//!   naming the added line;
+//!   assertions), a profile, `check` and `reach`; an allocation added under
+//!   a branch no input takes fails `check` by its static gate alone, naming
+//!   the line; then one allocation added to its allocation-free function
+//!   makes the unit test and `check` fail, both naming the added line;
 //! - a crate whose hot function has two inlined loops on different lines is
 //!   profiled, and its `cpu.pb.gz` has samples on both loops' lines (the
 //!   check of `tests/pprof_cpu_lines.rs`, in the packaged world: it fails
@@ -191,6 +192,7 @@ fn the_template_on_the_packages_passes_then_fails_on_one_added_allocation() {
     let dir = tempfile::tempdir().unwrap();
     let krate = copy_of_template(dir.path());
     passes_its_tests_profiles_and_gates(&krate, dir.path());
+    an_untaken_allocation_fails_the_static_gate(&krate);
     one_added_allocation_fails_the_unit_test_and_the_gate(&krate);
 }
 
@@ -235,6 +237,51 @@ fn passes_its_tests_profiles_and_gates(krate: &Path, dir: &Path) {
         "{}",
         text(&m)
     );
+}
+
+/// `-- reach` names the ways to the allocator; an allocation added under a
+/// branch no input takes leaves every count at 0 and fails `check`, which
+/// names its line. The source is restored afterwards.
+fn an_untaken_allocation_fails_the_static_gate(krate: &Path) {
+    let r = cargo(krate, &["bench", "--bench", "allocs", "--", "reach"]);
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    let out = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(out.contains("fields_into: allocates"), "{out}");
+    assert!(out.contains("sum_numbers: panic-only"), "{out}");
+
+    let lib = krate.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    let anchor = "pub fn sum_numbers(line: &str) -> u64 {\n";
+    assert!(
+        source.contains(anchor),
+        "the template's sum_numbers changed"
+    );
+    let untaken = "    if std::hint::black_box(line.len()) == usize::MAX {\n        \
+                   std::hint::black_box(line.to_string());\n    }\n";
+    let mutated = source.replacen(anchor, &format!("{anchor}{untaken}"), 1);
+    std::fs::write(&lib, &mutated).unwrap();
+    let line = mutated
+        .lines()
+        .position(|l| l.contains("line.to_string()"))
+        .unwrap()
+        + 1;
+
+    let c = cargo(krate, &["bench", "--bench", "allocs", "--", "check"]);
+    let out = text(&c);
+    assert_eq!(c.status.code(), Some(1), "{out}");
+    assert!(out.contains("regression in sum_numbers:"), "{out}");
+    assert!(
+        out.contains("static verdict: panic-only -> allocates")
+            && out.contains(&format!("new way to the allocator: src/lib.rs:{line}:")),
+        "{out}\n(wanted src/lib.rs:{line})"
+    );
+    // The counts did not move: only the static gate sees it.
+    let row = out.lines().find(|l| l.starts_with("sum_numbers")).unwrap();
+    assert!(
+        row.contains("0, 0") && !out.contains("  allocations:"),
+        "{out}"
+    );
+    std::fs::write(&lib, &source).unwrap();
 }
 
 fn one_added_allocation_fails_the_unit_test_and_the_gate(krate: &Path) {
