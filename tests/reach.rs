@@ -316,3 +316,44 @@ fn check_fails_on_a_new_static_way_naming_its_line() {
         text(&o)
     );
 }
+
+/// The cases README's table of static answers is the committed baseline's
+/// (which `check` holds the release binary to).
+#[test]
+fn the_cases_readme_gives_the_baselines_verdicts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let baseline: Value =
+        serde_json::from_slice(&std::fs::read(root.join("profiles/baseline.json")).unwrap())
+            .unwrap();
+    let readme = std::fs::read_to_string(root.join("crates/cases/README.md")).unwrap();
+    let section = &readme[readme.find("## The Rust answers to `-gcflags -m`").unwrap()..];
+    let mut rows = 0;
+    for e in baseline["scenarios"].as_array().unwrap() {
+        let name = e["name"].as_str().unwrap();
+        if !name.contains('.') {
+            continue;
+        }
+        let per_call = e["allocs"].as_u64().unwrap() / e["calls"].as_u64().unwrap();
+        let verdict = e["reach"]["verdict"].as_str().unwrap();
+        let lines: Vec<String> = e["reach"]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                format!(
+                    "`{}`",
+                    l.as_str().unwrap().trim_start_matches("crates/cases/")
+                )
+            })
+            .collect();
+        let lines = if lines.is_empty() {
+            "–".to_string()
+        } else {
+            lines.join(", ")
+        };
+        let row = format!("| `{name}` | {per_call} | {verdict} | {lines} |");
+        assert!(section.contains(&row), "crates/cases/README.md lacks {row}");
+        rows += 1;
+    }
+    assert_eq!(rows, 26);
+}

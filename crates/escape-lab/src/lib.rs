@@ -22,12 +22,19 @@
 //! exact counts (and the instructions) against a committed baseline. For unit tests,
 //! [`assert_allocs!`] and [`allocs_per_run`] assert allocations exactly.
 //!
+//! Beside the measured answer, the static one ([`reach`], feature `lab`):
+//! which calls of a scenario's code *can* reach the allocator, read from the
+//! built binary's machine code, whether the workload took them or not
+//! (`cargo bench --bench allocs -- reach`, a `reach.txt` per scenario, a
+//! verdict per scenario in the gate, and [`assert_never_allocates!`] for a
+//! unit test).
+//!
 //! # Features
 //!
 //! | features | gives | builds |
 //! |---|---|---|
 //! | `default-features = false` | [`Alloc`], [`allocs_per_run`], [`assert_allocs!`], [`assert_no_allocs!`], [`top_sites`] | std and `countalloc` only (2 crates) |
-//! | `lab` (default) | the above, and [`Lab`]/[`main`] for a `harness = false` bench (profile, check, diff, list), [`runner`] for a binary of your own | about 100 crates: pprof, dhat, inferno, clap, ... |
+//! | `lab` (default) | the above, and [`Lab`]/[`main`] for a `harness = false` bench (profile, check, diff, reach, list), [`runner`] for a binary of your own, [`reach`] and [`assert_never_allocates!`] | about 100 crates: pprof, dhat, inferno, clap, ... |
 //! | `live` | the above light part, and `live`: a sampling heap profiler and `/debug/pprof/` endpoints for a running program | about 70 crates, none of `lab`'s command line, dhat or progress bars |
 //!
 //! The cold build times of both forms are in the repository's README.
