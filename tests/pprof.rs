@@ -102,6 +102,7 @@ fn cpu_samples_keep_their_lines_and_the_binary_is_mapped() {
         &p,
         0,
         &fold::FoldOptions {
+            then_after: None,
             start_after: Some("escape_lab_measured_call"),
             outside: fold::Outside::Keep,
         },

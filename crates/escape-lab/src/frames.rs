@@ -26,6 +26,11 @@
 /// flamegraphs and allocation stacks start after it.
 pub const MEASURED_CALL: &str = "escape_lab_measured_call";
 
+/// The never-inlined function inside it that runs the scenario's own
+/// closure (`escape_lab::scenario::escape_lab_scenario_call`), where the
+/// static analysis starts; flamegraphs start after it when a stack has it.
+pub const SCENARIO_CALL: &str = "escape_lab_scenario_call";
+
 /// The unmangled function around the measured calls of the `instr` pass;
 /// callgrind counts only inside it (`--toggle-collect`).
 pub const INSTR_MEASURED_CALLS: &str = "escape_lab_instr_measured_calls";

@@ -194,9 +194,11 @@ impl Scenario {
             bytes_per_cycle: 0,
             setup: Box::new(move || {
                 let mut call = setup()?;
-                Ok(Box::new(move || measured(&mut call).into_items()) as Call)
+                Ok(Box::new(move || escape_lab_scenario_call(&mut call).into_items()) as Call)
             }),
-            root: crate::reach::Root::Function(measured::<C, R> as fn(&mut C) -> R as usize),
+            root: crate::reach::Root::Function(
+                escape_lab_scenario_call::<C, R> as fn(&mut C) -> R as usize,
+            ),
         }
     }
 
@@ -365,11 +367,13 @@ impl Scenario {
     }
 }
 
-/// The function every call of a scenario runs in: its address is where the
-/// static analysis starts (the closure the user wrote, inlined here or
-/// called from here, and nothing of the harness around it).
+/// The function every call of a scenario runs in
+/// ([`crate::frames::SCENARIO_CALL`]): its address is where the static
+/// analysis starts (the closure the user wrote, inlined here or called from
+/// here, and nothing of the harness around it), and flamegraphs start after
+/// it.
 #[inline(never)]
-fn measured<C: FnMut() -> R, R>(call: &mut C) -> R {
+fn escape_lab_scenario_call<C: FnMut() -> R, R>(call: &mut C) -> R {
     call()
 }
 

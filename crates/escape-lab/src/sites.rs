@@ -111,8 +111,12 @@ fn stack_of(fs: &[&Frame]) -> String {
         .collect();
     let start = match names
         .iter()
-        .position(|n| n.ends_with(crate::frames::MEASURED_CALL))
-    {
+        .rposition(|n| n.ends_with(crate::frames::SCENARIO_CALL))
+        .or_else(|| {
+            names
+                .iter()
+                .position(|n| n.ends_with(crate::frames::MEASURED_CALL))
+        }) {
         Some(i) => i + 1,
         None => names
             .iter()

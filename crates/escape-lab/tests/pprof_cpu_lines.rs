@@ -185,6 +185,7 @@ fn both_inlined_helpers_get_their_share_and_lines() {
         &p,
         0,
         &fold::FoldOptions {
+            then_after: None,
             start_after: Some("fixture_two_loops"),
             outside: fold::Outside::Keep,
         },

@@ -196,6 +196,7 @@ fn folded_allocations_start_after_the_marker() {
         &p,
         bytes,
         &fold::FoldOptions {
+            then_after: None,
             start_after: Some("run_calls"),
             outside: fold::Outside::Keep,
         },

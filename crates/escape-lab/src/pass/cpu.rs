@@ -111,6 +111,7 @@ fn outputs(
         0,
         &fold::FoldOptions {
             start_after: Some(MEASURED_CALL),
+            then_after: Some(crate::frames::SCENARIO_CALL),
             outside: fold::Outside::Keep,
         },
     )

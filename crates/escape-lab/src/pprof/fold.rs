@@ -56,6 +56,10 @@ pub struct FoldOptions<'a> {
     /// `escape_lab::pass::escape_lab_measured_call`). The outermost
     /// occurrence counts.
     pub start_after: Option<&'a str>,
+    /// Then, when the rest of a stack holds this function, start after it
+    /// instead (the harness's innermost frame; see
+    /// [`crate::frames::SCENARIO_CALL`]).
+    pub then_after: Option<&'a str>,
     /// What happens to stacks without the marker.
     pub outside: Outside,
 }
@@ -126,6 +130,13 @@ pub fn fold(
                     &names
                 }
             },
+        };
+        let frames = match options
+            .then_after
+            .and_then(|inner| frames.iter().position(|n| is_marker(n, inner)))
+        {
+            Some(i) if i + 1 < frames.len() => &frames[i + 1..],
+            _ => frames,
         };
         line.clear();
         for (i, name) in frames.iter().enumerate() {
@@ -261,6 +272,7 @@ mod tests {
         let keep = FoldOptions {
             start_after: Some("escape_lab_measured_call"),
             outside: Outside::Keep,
+            then_after: None,
         };
         assert_eq!(
             fold(&p, 0, &keep).unwrap(),

@@ -42,6 +42,7 @@ mod elf;
 mod explain;
 mod graph;
 mod render;
+mod values;
 
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
