@@ -253,6 +253,8 @@ mod pprof;
 #[cfg(feature = "lab")]
 mod atomic;
 #[cfg(feature = "lab")]
+mod call;
+#[cfg(feature = "lab")]
 mod child;
 #[cfg(feature = "lab")]
 mod child_args;
