@@ -202,7 +202,7 @@ fn passes_its_tests_profiles_and_gates(krate: &Path, dir: &Path) {
     let t = cargo(&krate, &["test"]);
     assert!(t.status.success(), "cargo test failed:\n{}", text(&t));
     assert!(
-        text(&t).contains("test result: ok. 4 passed"),
+        text(&t).contains("test result: ok. 5 passed"),
         "{}",
         text(&t)
     );
@@ -265,6 +265,19 @@ fn an_untaken_allocation_fails_the_static_gate(krate: &Path) {
         .position(|l| l.contains("line.to_string()"))
         .unwrap()
         + 1;
+
+    // The unit test's static assertion sees it too (in the debug build).
+    let t = cargo(
+        krate,
+        &["test", "--test", "allocations", "summing_can_never"],
+    );
+    let out = text(&t);
+    assert!(!t.status.success(), "{out}");
+    assert!(
+        out.contains("assert_never_allocates!(sum_numbers): it can allocate")
+            && out.contains(&format!("src/lib.rs:{line}:")),
+        "{out}\n(wanted src/lib.rs:{line})"
+    );
 
     let c = cargo(krate, &["bench", "--bench", "allocs", "--", "check"]);
     let out = text(&c);

@@ -26,6 +26,14 @@ fn summing_allocates_nothing() {
     assert_eq!(sum_numbers(LINE), 17 + 300 + 527);
 }
 
+/// Static, from this test binary's machine code: no way to the allocator
+/// outside panic handling, whatever the line (a branch no test takes
+/// included).
+#[test]
+fn summing_can_never_allocate() {
+    escape_lab::assert_never_allocates!(sum_numbers);
+}
+
 #[test]
 fn the_owned_form_allocates_one_string_per_field_and_the_vec() {
     // Six Strings; the Vec is allocated for 4 fields and grown to 8.
