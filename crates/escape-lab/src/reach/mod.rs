@@ -92,7 +92,7 @@ impl Verdict {
         }
     }
 
-    /// The verdict a word names.
+    /// The verdict a word names. Never allocates.
     #[must_use]
     pub fn from_word(word: &str) -> Option<Verdict> {
         [
