@@ -216,12 +216,17 @@ pub(super) fn build(pats: &[&[u8]], layout: Layout) -> Result<Automaton, BuildEr
 }
 
 /// `Layout::Auto` builds a dense table when it has at most this many `u32`
-/// entries (32 MiB), unless the double array would be over characters; see
-/// `Plan::choose`. Measured with three streams over the table (the root's
-/// DECISIONS-scaling.md, "Layout crossover"): English 30,000 words, a
-/// 32 MB table, 1.16x daachorse against the byte double array's 0.97x;
-/// 35,000 words, 37 MB, 0.91x against 0.96x.
-const DENSE_MAX_ENTRIES: usize = 8 << 20;
+/// entries (12 MiB), unless the double array would be over characters; see
+/// `Plan::choose`. Three streams over the table measured faster up to a
+/// 32 MB table on whole texts (the root's DECISIONS-scaling.md, "Layout
+/// crossover": English 30,000 words 1.16x daachorse against the byte double
+/// array's 0.97x), but the article's workload, `synthetic-en` (40,567
+/// patterns, 148,311 states, a 15 MB table) in 2,048-byte calls ran 1.7x
+/// slower on that table than on its 2 MB double array (`escape-lab profile
+/// --no-instr --variants fixed,callback`, three interleaved runs: 48-53
+/// against 84-87 MB/s for `fixed`). 12 MiB keeps English 10,000 words
+/// (48,814 states, 2.21x daachorse charwise) on the table and `synthetic-en` on the double array.
+const DENSE_MAX_ENTRIES: usize = 3 << 20;
 /// As `DENSE_MAX_ENTRIES` when the double array would be over characters
 /// (most pattern bytes in multi-byte characters), which takes a third of
 /// the table's steps over CJK text, so the table loses sooner (12 MiB).

@@ -10,8 +10,8 @@
 //!
 //! - **Dense**: a full transition table over byte classes (the bytes of the
 //!   patterns, each a class, and one class for all other bytes), for every
-//!   dictionary whose table stays under 8 * 2^20 entries (32 MiB; 3 * 2^20,
-//!   12 MiB, when the double array would be over characters), UTF-8 or not:
+//!   dictionary whose table stays under 3 * 2^20 entries (12 MiB, the same
+//!   when the double array would be over characters), UTF-8 or not:
 //!   where it was measured faster than the double array.
 //!   Each row holds the next state for every class, failure links already
 //!   followed, plus the output-chain head; states with output have the last
@@ -98,8 +98,8 @@ struct State {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Layout {
     /// Chosen by cost, not by alphabet: a full transition table over byte
-    /// classes whenever it stays under 32 MiB (about 30,000 English
-    /// words), or 12 MiB when most pattern bytes belong to multi-byte UTF-8
+    /// classes whenever it stays under 12 MiB (English 10,000 words
+    /// are under it), the same 12 MiB when most pattern bytes belong to multi-byte UTF-8
     /// characters (about 8,000 Chinese words), UTF-8 or not; else the
     /// double array, over characters when most pattern bytes belong to
     /// multi-byte UTF-8 characters (CJK dictionaries), over bytes
@@ -525,16 +525,15 @@ mod tests {
         // too, over bytes.
         let cjk = Automaton::new(["中华", "人民", "café"]).unwrap();
         assert!(cjk.is_dense() && !cjk.is_charwise());
-        // 40,000 scattered eight-letter words over 16 letters: some 200,000
-        // states, a table between 2^20 entries (Auto's old cap) and 6 * 2^20
-        // (its cap over bytes): dense.
-        let mid = scattered(40_000, 8);
+        // Scattered eight-letter words over 16 letters: a table between 2^20
+        // entries (Auto's old cap) and 3 * 2^20 (its cap over bytes): dense.
+        let mid = scattered(25_000, 8);
         let entries = table_entries(&mid);
-        assert!(entries > 1 << 20 && entries <= 8 << 20, "{entries}");
+        assert!(entries > 1 << 20 && entries <= 3 << 20, "{entries}");
         assert!(Automaton::new(&mid).unwrap().is_dense());
         // 80,000 twelve-letter words: over the cap.
         let many = scattered(80_000, 12);
-        assert!(table_entries(&many) > 8 << 20);
+        assert!(table_entries(&many) > 3 << 20);
         assert!(!Automaton::new(&many).unwrap().is_dense());
     }
 
@@ -543,12 +542,12 @@ mod tests {
         // Mostly multi-byte characters, too many states for a table.
         let ac = Automaton::new(cjk_words(30_000)).unwrap();
         assert!(!ac.is_dense() && ac.is_charwise());
-        // A table over the cap for CJK dictionaries (3 * 2^20 entries) but
-        // under the one over bytes: charwise all the same, since the
-        // charwise double array takes a third of the table's steps.
+        // A table over the cap for CJK dictionaries (3 * 2^20 entries):
+        // charwise, since the charwise double array takes a third of the
+        // table's steps.
         let cjk = cjk_words(10_000);
         let entries = table_entries(&cjk);
-        assert!(entries > 3 << 20 && entries <= 8 << 20, "{entries}");
+        assert!(entries > 3 << 20, "{entries}");
         let ac = Automaton::new(&cjk).unwrap();
         assert!(!ac.is_dense() && ac.is_charwise());
         // Under it: the table.
