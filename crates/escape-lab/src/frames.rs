@@ -73,7 +73,7 @@ pub const ALLOCATOR_PREFIXES: &[&str] = &[
 
 /// The part of a `GlobalAlloc` method's name that marks it as allocator
 /// machinery (`<MyAlloc as core::alloc::global::GlobalAlloc>::alloc`).
-const GLOBAL_ALLOC_IMPL: &str = " as core::alloc::global::GlobalAlloc>::";
+pub(crate) const GLOBAL_ALLOC_IMPL: &str = " as core::alloc::global::GlobalAlloc>::";
 
 /// Name prefixes of the standard library's crates.
 const STD_CRATES: [&str; 3] = ["core::", "alloc::", "std::"];

@@ -56,6 +56,8 @@ impl Graph {
                 return Some(n);
             }
             let func = &bin.functions[f];
+            // Aliases of one code: the first role in declaration order wins
+            // (an alias that is an allocator entry makes the code one).
             let role = func
                 .names
                 .iter()
@@ -260,14 +262,13 @@ pub(crate) fn role_of(name: &str) -> Role {
         "free",
         "cfree",
     ];
-    const GLOBAL_ALLOC: &str = " as core::alloc::global::GlobalAlloc>::";
     if ALLOC.contains(&base) {
         return Role::Alloc;
     }
     if DEALLOC.contains(&base) {
         return Role::Dealloc;
     }
-    if let Some((_, method)) = name.rsplit_once(GLOBAL_ALLOC) {
+    if let Some((_, method)) = name.rsplit_once(crate::frames::GLOBAL_ALLOC_IMPL) {
         return match method {
             "alloc" | "alloc_zeroed" | "realloc" => Role::Alloc,
             _ => Role::Dealloc,

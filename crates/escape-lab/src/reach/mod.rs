@@ -204,28 +204,47 @@ struct State {
     graph: Graph,
 }
 
+/// The state of this process, made on first use; a program file that cannot
+/// be analysed gives the same error every time.
 fn state() -> Result<&'static Mutex<State>, ReachError> {
-    static STATE: OnceLock<Result<Mutex<State>, String>> = OnceLock::new();
-    static ERROR: Mutex<Option<ReachError>> = Mutex::new(None);
-    let s = STATE.get_or_init(|| match Binary::of_this_process() {
-        Ok(bin) => Ok(Mutex::new(State {
-            bin: Box::leak(Box::new(bin)),
-            graph: Graph::default(),
-        })),
-        Err(e) => {
-            let message = e.to_string();
-            *ERROR.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-            Err(message)
-        }
-    });
-    match s {
-        Ok(m) => Ok(m),
-        Err(message) => Err(
-            match ERROR.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                Some(e) => e,
-                None => ReachError::Unsupported(message.clone()),
+    static STATE: OnceLock<Result<Mutex<State>, ReachError>> = OnceLock::new();
+    STATE
+        .get_or_init(|| {
+            Binary::of_this_process().map(|bin| {
+                Mutex::new(State {
+                    bin: Box::leak(Box::new(bin)),
+                    graph: Graph::default(),
+                })
+            })
+        })
+        .as_ref()
+        .map_err(ReachError::again)
+}
+
+impl ReachError {
+    /// The same error again (an I/O error is not `Clone`: its kind and
+    /// message are kept).
+    fn again(&self) -> ReachError {
+        match self {
+            ReachError::Unsupported(s) => ReachError::Unsupported(s.clone()),
+            ReachError::Read { path, source } => ReachError::Read {
+                path: path.clone(),
+                source: std::io::Error::new(source.kind(), source.to_string()),
             },
-        ),
+            ReachError::Binary { path, problem } => ReachError::Binary {
+                path: path.clone(),
+                problem: problem.clone(),
+            },
+            ReachError::NotAFunction {
+                what,
+                address,
+                path,
+            } => ReachError::NotAFunction {
+                what: what.clone(),
+                address: *address,
+                path: path.clone(),
+            },
+        }
     }
 }
 
@@ -295,7 +314,8 @@ pub(crate) fn analyse_root(
         });
         let indirect = explain::indirect(graph, &mut lines, &walk);
         let reach = Reach {
-            verdict: if !paths.is_empty() || walk.to_alloc.contains_key(&walk.reached[0].0) {
+            // The paths explain it; the root's way to the allocator decides.
+            verdict: if walk.to_alloc.contains_key(&walk.reached[0].0) {
                 Verdict::Allocates
             } else if !indirect.is_empty() {
                 Verdict::Indirect

@@ -231,25 +231,23 @@ pub(super) fn apply(
             None => Val::Unknown,
         };
     }
-    let moves_rsp = !matches!(flow, FlowControl::Call | FlowControl::IndirectCall)
-        && info
-            .info(ins)
-            .used_registers()
-            .iter()
-            .any(|u| u.register() == Register::RSP && is_write(u.access()));
-    if moves_rsp {
+    let is_call = matches!(flow, FlowControl::Call | FlowControl::IndirectCall);
+    let mut moves_rsp = false;
+    for used in info.info(ins).used_registers() {
+        if !is_write(used.access()) {
+            continue;
+        }
+        moves_rsp |= used.register() == Register::RSP;
+        if let Some(i) = gpr(used.register()) {
+            vals[i] = Val::Unknown;
+        }
+    }
+    if moves_rsp && !is_call {
         for v in &mut vals[GPRS..] {
             *v = Val::Unknown;
         }
     }
-    for used in info.info(ins).used_registers() {
-        if is_write(used.access()) {
-            if let Some(i) = gpr(used.register()) {
-                vals[i] = Val::Unknown;
-            }
-        }
-    }
-    if matches!(flow, FlowControl::Call | FlowControl::IndirectCall) {
+    if is_call {
         for r in CLOBBERED {
             vals[gpr(r).unwrap_or(0)] = Val::Unknown;
         }
