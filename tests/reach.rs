@@ -8,6 +8,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::process::Command;
 use std::time::Instant;
 
 use common::{escape_lab, summary, text};
@@ -356,4 +357,43 @@ fn the_cases_readme_gives_the_baselines_verdicts() {
         rows += 1;
     }
     assert_eq!(rows, 26);
+}
+
+/// Where the analysis cannot read the binary (here: stripped of its
+/// symbols), `check` says so, naming the scenarios, instead of dropping
+/// the static part without a word; the counts are still gated.
+#[test]
+fn check_warns_when_the_static_part_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let stripped = dir.path().join("escape-lab");
+    std::fs::copy(common::BIN, &stripped).unwrap();
+    match Command::new("strip").arg(&stripped).status() {
+        Ok(s) if s.success() => {}
+        other => {
+            eprintln!("skipped: `strip` (binutils) did not run: {other:?}");
+            return;
+        }
+    }
+    let o = Command::new(&stripped)
+        .args(["check", "--no-instr", "--bless", "--baseline"])
+        .arg(dir.path().join("b.json"))
+        .arg("fixed")
+        .env_remove("ESCAPE_LAB_FAULT")
+        .output()
+        .unwrap();
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("warning: no static analysis for fixed")
+            && t.contains("no function symbols")
+            && t.contains("not gated"),
+        "{t}"
+    );
+    // Control: the binary as built analyses itself without the warning.
+    let o = escape_lab(&["check", "--no-instr", "--bless", "--baseline"])
+        .arg(dir.path().join("c.json"))
+        .arg("fixed")
+        .output()
+        .unwrap();
+    assert!(!text(&o).contains("no static analysis"), "{}", text(&o));
 }

@@ -143,8 +143,8 @@ pub fn check(
         env: crate::input::write_for_children(&work.path().join("inputs"))?,
         args: std::sync::Arc::new(crate::child_args::ChildArgs::of_this_process()?),
     };
-    let mut measured = count_allocations(&supervisor, scenarios, opts)?;
     let mut warnings = Vec::new();
+    let mut measured = count_allocations(&supervisor, scenarios, opts, &mut warnings)?;
     if opts.instr {
         match crate::pass::instr::unavailable() {
             None => count_instructions(&supervisor, work.path(), &mut measured)?,
@@ -184,13 +184,17 @@ pub fn check(
 /// its exact counts, or its name and why it could not be measured.
 type Measured = Result<BaselineEntry, (String, String)>;
 
-/// The `count` pass of every selected scenario, one after another.
+/// The `count` pass of every selected scenario, one after another, and the
+/// static analysis of each; where that cannot run, a warning names the
+/// scenarios and why (their static ways are then not gated).
 fn count_allocations(
     supervisor: &Supervisor,
     scenarios: &[Scenario],
     opts: &CheckOptions,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<Measured>, Error> {
     let mut measured = Vec::new();
+    let mut unreached: Vec<(String, Vec<&str>)> = Vec::new();
     for s in scenarios.iter().filter(|s| opts.selects(s.name())) {
         let dir = supervisor.display_root.join(s.name());
         std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
@@ -206,15 +210,28 @@ fn count_allocations(
                 allocs: c.allocs,
                 bytes: c.bytes,
                 // Static, in this process: the analysis reads this binary.
-                reach: s
-                    .reach_from(&opts.source_root)
-                    .ok()
-                    .map(|r| baseline::ReachEntry::of(&r)),
+                reach: match s.reach_from(&opts.source_root) {
+                    Ok(r) => Some(baseline::ReachEntry::of(&r)),
+                    Err(e) => {
+                        let why = e.to_string();
+                        match unreached.iter_mut().find(|(w, _)| *w == why) {
+                            Some((_, names)) => names.push(s.name()),
+                            None => unreached.push((why, vec![s.name()])),
+                        }
+                        None
+                    }
+                },
                 ..BaselineEntry::default()
             }),
             Ok(_) => Err((s.name().to_string(), "not a count result".to_string())),
             Err(e) => Err((s.name().to_string(), e.0)),
         });
+    }
+    for (why, names) in unreached {
+        warnings.push(format!(
+            "no static analysis for {}: {why}; their ways to the allocator are not gated",
+            names.join(", ")
+        ));
     }
     Ok(measured)
 }
