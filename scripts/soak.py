@@ -125,9 +125,10 @@ def main():
         server.wait()
 
     peak = max(r["rss_mb"] for r in rows)
+    peak_anon = max(r["anon_mb"] for r in rows)
     print(f"requests: {counts['ok']} answered, {counts['failed']} failed; RSS before "
           f"{before['rss_mb']:.1f} MB, median while scraped {median(rows):.1f} ({len(rows)} readings), "
-          f"peak {peak:.1f}, idle after {after['rss_mb']:.1f}")
+          f"peak {peak:.1f} (anonymous {peak_anon:.1f}), idle after {after['rss_mb']:.1f}")
     problems = []
     if counts["failed"]:
         problems.append(f"{counts['failed']} requests failed")
