@@ -21,7 +21,6 @@ use crate::backtrace::{Trace, TraceImpl};
 use crate::collector::Collector;
 use crate::error::{Error, Result};
 use crate::frames::UnresolvedFrames;
-use crate::report::ReportBuilder;
 use crate::timer::Timer;
 use crate::{MAX_DEPTH, MAX_THREAD_NAME};
 
@@ -154,8 +153,8 @@ impl ProfilerGuardBuilder {
 
 /// RAII structure used to stop profiling when dropped. It is the only interface to access profiler.
 pub struct ProfilerGuard<'a> {
-    profiler: &'a RwLock<Result<Profiler>>,
-    timer: Option<Timer>,
+    pub(crate) profiler: &'a RwLock<Result<Profiler>>,
+    pub(crate) timer: Option<Timer>,
 }
 
 fn trigger_lazy() {
@@ -171,14 +170,6 @@ impl ProfilerGuard<'_> {
     /// Start profiling with given sample frequency.
     pub fn new(frequency: c_int) -> Result<ProfilerGuard<'static>> {
         ProfilerGuardBuilder::default().frequency(frequency).build()
-    }
-
-    /// Generate a report
-    pub fn report(&self) -> ReportBuilder {
-        ReportBuilder::new(
-            self.profiler,
-            self.timer.as_ref().map(Timer::timing).unwrap_or_default(),
-        )
     }
 }
 

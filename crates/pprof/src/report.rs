@@ -6,8 +6,8 @@ use std::fmt::{Debug, Formatter};
 use spin::RwLock;
 
 use crate::frames::{Frames, UnresolvedFrames};
-use crate::profiler::Profiler;
-use crate::timer::ReportTiming;
+use crate::profiler::{Profiler, ProfilerGuard};
+use crate::timer::{ReportTiming, Timer};
 
 use crate::{Error, Result};
 
@@ -36,6 +36,18 @@ pub struct ReportBuilder<'a> {
     frames_post_processor: Option<FramesPostProcessor>,
     profiler: &'a RwLock<Result<Profiler>>,
     timing: ReportTiming,
+}
+
+// escape-lab fork: the guard's report is made here, not in `profiler.rs`,
+// so that the report module depends on the profiler and not both ways.
+impl ProfilerGuard<'_> {
+    /// Generate a report
+    pub fn report(&self) -> ReportBuilder<'_> {
+        ReportBuilder::new(
+            self.profiler,
+            self.timer.as_ref().map(Timer::timing).unwrap_or_default(),
+        )
+    }
 }
 
 impl<'a> ReportBuilder<'a> {
