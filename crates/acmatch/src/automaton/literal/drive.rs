@@ -96,6 +96,9 @@ impl Literal {
         while bits != 0 {
             let end = p + bits.trailing_zeros() as usize + 1;
             bits &= bits - 1;
+            if !self.confirm.admits(chunk, end) {
+                continue;
+            }
             let out = self.reverse.longest(chunk, end);
             if out != 0 {
                 on_hit(ac.hit(offset + end, out))?;

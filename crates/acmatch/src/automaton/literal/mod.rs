@@ -48,11 +48,13 @@
 //! (`is_x86_feature_detected!`): AVX-512 VBMI, else AVX2, else SSSE3, else
 //! the scalar finder, which `Layout::Literal { simd: false }` also forces.
 
+mod confirm;
 mod drive;
 mod finder;
 mod masks;
 mod reverse;
 
+use confirm::Confirm;
 use masks::{Masks, K};
 use reverse::Reverse;
 
@@ -127,6 +129,7 @@ impl Isa {
 #[derive(Clone, Debug)]
 pub(crate) struct Literal {
     masks: Box<Masks>,
+    confirm: Confirm,
     reverse: Reverse,
     pub(crate) isa: Isa,
     /// Ends at or before this offset in a chunk are the automaton's:
@@ -191,6 +194,7 @@ impl Literal {
         let max_len = pats.iter().map(|p| p.len()).max().unwrap_or(0);
         Some(Literal {
             masks,
+            confirm: Confirm::new(pats),
             reverse,
             isa,
             head: max_len.max(K) - 1,
@@ -200,7 +204,7 @@ impl Literal {
 
     /// Heap bytes owned.
     pub(super) fn heap_bytes(&self) -> usize {
-        std::mem::size_of::<Masks>() + self.reverse.heap_bytes()
+        std::mem::size_of::<Masks>() + self.confirm.heap_bytes() + self.reverse.heap_bytes()
     }
 
     /// Chunks shorter than this are walked by the automaton alone: the
