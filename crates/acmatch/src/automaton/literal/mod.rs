@@ -4,12 +4,14 @@
 //!
 //! # What it does
 //!
-//! The automaton reads one byte at a time. This engine tests 16 or 32
+//! The automaton reads one byte at a time. This engine tests 16, 32 or 64
 //! text positions per step for "some pattern may end here" with shuffle
-//! masks over nibbles (`finder`, tables in `masks`), and visits only the
-//! candidates: each is verified by walking a trie of the reversed patterns
-//! backwards from it (`reverse`), which yields the longest pattern ending
-//! there, exactly, or nothing.
+//! masks over the last 4 or 6 bytes (`finder`, tables in `masks`), and
+//! visits only the candidates: each is first tested against hashes of the
+//! patterns' last 8, 4 or 2 bytes (`confirm`), and the few that pass are
+//! verified by walking a trie of the reversed patterns backwards from
+//! them (`reverse`), which yields the longest pattern ending there,
+//! exactly, or nothing.
 //!
 //! # Same matches, same order
 //!
