@@ -10,6 +10,7 @@
 
 use super::finder::{Finder, Scalar};
 use super::masks::K;
+use super::SHORT;
 use super::{Isa, Literal};
 use crate::automaton::scan::Walk;
 use crate::automaton::Automaton;
@@ -65,19 +66,33 @@ impl Literal {
         on_hit: &mut impl FnMut(Hit) -> Result<(), E>,
     ) -> Result<(), E> {
         assert!(from >= K - 1 && chunk.len() >= from + 64);
+        let short = self.n == SHORT;
         match self.isa {
             // SAFETY: `Isa::Avx512`, `Isa::Avx2` and `Isa::Ssse3` are only
             // ever set by `Isa::detect`, after the CPU said it has them; the
-            // bounds `find_with` needs are asserted above.
+            // bounds `find_with` needs are asserted above. With `SHORT`
+            // bytes the masks admit everything from `SHORT` on (`new`).
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => unsafe { find_avx512(self, ac, chunk, from, offset, on_hit) },
+            Isa::Avx512 if short => unsafe {
+                find_avx512::<SHORT, E>(self, ac, chunk, from, offset, on_hit)
+            },
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => unsafe { find_avx2(self, ac, chunk, from, offset, on_hit) },
+            Isa::Avx512 => unsafe { find_avx512::<K, E>(self, ac, chunk, from, offset, on_hit) },
             #[cfg(target_arch = "x86_64")]
-            Isa::Ssse3 => unsafe { find_ssse3(self, ac, chunk, from, offset, on_hit) },
+            Isa::Avx2 if short => unsafe {
+                find_avx2::<SHORT, E>(self, ac, chunk, from, offset, on_hit)
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { find_avx2::<K, E>(self, ac, chunk, from, offset, on_hit) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Ssse3 if short => unsafe {
+                find_ssse3::<SHORT, E>(self, ac, chunk, from, offset, on_hit)
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Ssse3 => unsafe { find_ssse3::<K, E>(self, ac, chunk, from, offset, on_hit) },
             // SAFETY: the scalar finder needs no instruction set; bounds
             // as above.
-            _ => unsafe { find_with::<Scalar, E>(self, ac, chunk, from, offset, on_hit) },
+            _ => unsafe { find_with::<Scalar, K, E>(self, ac, chunk, from, offset, on_hit) },
         }
     }
 
@@ -96,6 +111,9 @@ impl Literal {
         while bits != 0 {
             let end = p + bits.trailing_zeros() as usize + 1;
             bits &= bits - 1;
+            if !self.confirm.admits(chunk, end) {
+                continue;
+            }
             let out = self.reverse.longest(chunk, end);
             if out != 0 {
                 on_hit(ac.hit(offset + end, out))?;
@@ -120,7 +138,7 @@ impl Literal {
                     Isa::Avx2 => block_avx2(self, at),
                     #[cfg(target_arch = "x86_64")]
                     Isa::Ssse3 => block_ssse3(self, at),
-                    _ => Scalar::block(&self.masks, &(), at),
+                    _ => Scalar::block::<K>(&self.masks, &(), at),
                 }
             }
         };
@@ -152,7 +170,7 @@ impl Literal {
 unsafe fn block_avx512(lit: &Literal, p: *const u8) -> u64 {
     use super::finder::Avx512;
     // SAFETY: forwarded from the caller.
-    unsafe { Avx512::block(&lit.masks, &Avx512::prepare(&lit.masks), p) }
+    unsafe { Avx512::block::<K>(&lit.masks, &Avx512::prepare(&lit.masks), p) }
 }
 
 /// One block of the AVX2 finder, for `Literal::candidates`.
@@ -165,7 +183,7 @@ unsafe fn block_avx512(lit: &Literal, p: *const u8) -> u64 {
 unsafe fn block_avx2(lit: &Literal, p: *const u8) -> u64 {
     use super::finder::Avx2;
     // SAFETY: forwarded from the caller.
-    unsafe { Avx2::block(&lit.masks, &Avx2::prepare(&lit.masks), p) }
+    unsafe { Avx2::block::<K>(&lit.masks, &Avx2::prepare(&lit.masks), p) }
 }
 
 /// One block of the SSSE3 finder, for `Literal::candidates`.
@@ -178,7 +196,7 @@ unsafe fn block_avx2(lit: &Literal, p: *const u8) -> u64 {
 unsafe fn block_ssse3(lit: &Literal, p: *const u8) -> u64 {
     use super::finder::Ssse3;
     // SAFETY: forwarded from the caller.
-    unsafe { Ssse3::block(&lit.masks, &Ssse3::prepare(&lit.masks), p) }
+    unsafe { Ssse3::block::<K>(&lit.masks, &Ssse3::prepare(&lit.masks), p) }
 }
 
 /// `find_with` compiled for AVX-512 F, BW and VBMI.
@@ -188,7 +206,7 @@ unsafe fn block_ssse3(lit: &Literal, p: *const u8) -> u64 {
 /// The CPU has them; bounds as `find_with`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-unsafe fn find_avx512<E>(
+unsafe fn find_avx512<const N: usize, E>(
     lit: &Literal,
     ac: &Automaton,
     chunk: &[u8],
@@ -198,7 +216,7 @@ unsafe fn find_avx512<E>(
 ) -> Result<(), E> {
     use super::finder::Avx512;
     // SAFETY: forwarded from the caller.
-    unsafe { find_with::<Avx512, E>(lit, ac, chunk, from, offset, on_hit) }
+    unsafe { find_with::<Avx512, N, E>(lit, ac, chunk, from, offset, on_hit) }
 }
 
 /// `find_with` compiled for AVX2.
@@ -208,7 +226,7 @@ unsafe fn find_avx512<E>(
 /// The CPU has AVX2; bounds as `find_with`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn find_avx2<E>(
+unsafe fn find_avx2<const N: usize, E>(
     lit: &Literal,
     ac: &Automaton,
     chunk: &[u8],
@@ -218,7 +236,7 @@ unsafe fn find_avx2<E>(
 ) -> Result<(), E> {
     use super::finder::Avx2;
     // SAFETY: forwarded from the caller.
-    unsafe { find_with::<Avx2, E>(lit, ac, chunk, from, offset, on_hit) }
+    unsafe { find_with::<Avx2, N, E>(lit, ac, chunk, from, offset, on_hit) }
 }
 
 /// `find_with` compiled for SSSE3.
@@ -228,7 +246,7 @@ unsafe fn find_avx2<E>(
 /// The CPU has SSSE3; bounds as `find_with`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "ssse3")]
-unsafe fn find_ssse3<E>(
+unsafe fn find_ssse3<const N: usize, E>(
     lit: &Literal,
     ac: &Automaton,
     chunk: &[u8],
@@ -238,7 +256,7 @@ unsafe fn find_ssse3<E>(
 ) -> Result<(), E> {
     use super::finder::Ssse3;
     // SAFETY: forwarded from the caller.
-    unsafe { find_with::<Ssse3, E>(lit, ac, chunk, from, offset, on_hit) }
+    unsafe { find_with::<Ssse3, N, E>(lit, ac, chunk, from, offset, on_hit) }
 }
 
 /// The finder loop: blocks of `F::WIDTH` positions from `from`, then one
@@ -250,7 +268,7 @@ unsafe fn find_ssse3<E>(
 /// The CPU has `F`'s instruction set; `from >= K - 1` and
 /// `chunk.len() >= from + F::WIDTH`.
 #[inline(always)]
-unsafe fn find_with<F: Finder, E>(
+unsafe fn find_with<F: Finder, const N: usize, E>(
     lit: &Literal,
     ac: &Automaton,
     chunk: &[u8],
@@ -266,7 +284,7 @@ unsafe fn find_with<F: Finder, E>(
     while p + F::WIDTH <= len {
         // SAFETY: `p - (K - 1) >= 0` as `p >= from >= K - 1`, and
         // `p + WIDTH <= len`.
-        let bits = unsafe { F::block(&lit.masks, &prepared, base.add(p)) };
+        let bits = unsafe { F::block::<N>(&lit.masks, &prepared, base.add(p)) };
         if bits != 0 {
             lit.verify(ac, chunk, p, bits, offset, on_hit)?;
         }
@@ -276,7 +294,7 @@ unsafe fn find_with<F: Finder, E>(
         let q = len - F::WIDTH;
         // SAFETY: `q >= from` since `len >= from + WIDTH`, and
         // `q + WIDTH == len`.
-        let bits = unsafe { F::block(&lit.masks, &prepared, base.add(q)) };
+        let bits = unsafe { F::block::<N>(&lit.masks, &prepared, base.add(q)) };
         let bits = bits & (u64::MAX << (p - q));
         if bits != 0 {
             lit.verify(ac, chunk, q, bits, offset, on_hit)?;

@@ -30,12 +30,15 @@ pub(crate) trait Finder {
     /// The CPU has the finder's instruction set (see [`super::Isa`]).
     unsafe fn prepare(masks: &Masks) -> Self::Prepared;
 
-    /// Bit `i` set when a pattern may end with the byte at `p + i`.
+    /// Bit `i` set when a pattern may end with the byte at `p + i`,
+    /// looking at the last `N <= K` bytes only (the vector finders; the
+    /// scalar one looks at all `K`): the masks' positions from `N` on must
+    /// admit every byte (`Masks::new` with `n <= N`).
     ///
     /// # Safety
     ///
     /// As `prepare`, and `p - (K - 1) .. p + WIDTH` is readable.
-    unsafe fn block(masks: &Masks, prepared: &Self::Prepared, p: *const u8) -> u64;
+    unsafe fn block<const N: usize>(masks: &Masks, prepared: &Self::Prepared, p: *const u8) -> u64;
 }
 
 /// The fallback: the byte tables, one position at a time.
@@ -49,7 +52,7 @@ impl Finder for Scalar {
     unsafe fn prepare(_: &Masks) {}
 
     #[inline(always)]
-    unsafe fn block(masks: &Masks, (): &(), p: *const u8) -> u64 {
+    unsafe fn block<const N: usize>(masks: &Masks, (): &(), p: *const u8) -> u64 {
         let mut bits = 0;
         for i in 0..Self::WIDTH {
             let mut acc = Buckets::MAX;
@@ -106,12 +109,12 @@ mod x86 {
         }
 
         #[inline(always)]
-        unsafe fn block(_: &Masks, m: &Self::Prepared, p: *const u8) -> u64 {
+        unsafe fn block<const N: usize>(_: &Masks, m: &Self::Prepared, p: *const u8) -> u64 {
             // SAFETY: the caller vouches for SSSE3 and for the bytes
             // `p - (K - 1) .. p + 16`, which is what the loads read.
             unsafe {
                 let four = _mm_set1_epi8(0x0F);
-                let mut keys = [[_mm_setzero_si128(); 2]; K];
+                let mut keys = [[_mm_setzero_si128(); 2]; N];
                 for (j, k) in keys.iter_mut().enumerate() {
                     let v = _mm_loadu_si128(p.sub(j).cast());
                     *k = [
@@ -156,12 +159,12 @@ mod x86 {
         }
 
         #[inline(always)]
-        unsafe fn block(_: &Masks, m: &Self::Prepared, p: *const u8) -> u64 {
+        unsafe fn block<const N: usize>(_: &Masks, m: &Self::Prepared, p: *const u8) -> u64 {
             // SAFETY: the caller vouches for AVX2 and for the bytes
             // `p - (K - 1) .. p + 32`, which is what the loads read.
             unsafe {
                 let four = _mm256_set1_epi8(0x0F);
-                let mut keys = [[_mm256_setzero_si256(); 2]; K];
+                let mut keys = [[_mm256_setzero_si256(); 2]; N];
                 for (j, k) in keys.iter_mut().enumerate() {
                     let v = _mm256_loadu_si256(p.sub(j).cast());
                     *k = [
@@ -212,12 +215,12 @@ mod x86 {
         }
 
         #[inline(always)]
-        unsafe fn block(_: &Masks, m: &Self::Prepared, p: *const u8) -> u64 {
+        unsafe fn block<const N: usize>(_: &Masks, m: &Self::Prepared, p: *const u8) -> u64 {
             // SAFETY: the caller vouches for AVX-512 F, BW and VBMI and for
             // the bytes `p - (K - 1) .. p + 64`, which is what the loads
             // read.
             unsafe {
-                let mut bytes = [_mm512_setzero_si512(); K];
+                let mut bytes = [_mm512_setzero_si512(); N];
                 for (j, v) in bytes.iter_mut().enumerate() {
                     *v = _mm512_loadu_si512(p.sub(j).cast());
                 }

@@ -23,8 +23,9 @@
 //! are candidates; exact tables: 2.8% and 0.43%; 8 buckets of 3 bytes cut
 //! from the sorted fingerprints, with Teddy's high nibble: 12% for both.)
 
-/// Bytes of each pattern's end the finder looks at.
-pub(crate) const K: usize = 4;
+/// Bytes of each pattern's end the finder looks at, at most (see
+/// [`Masks::new`]'s `n`).
+pub(crate) const K: usize = 6;
 /// Buckets: one bit of a table entry each, in two halves of eight (one
 /// byte of a vector lane each).
 pub(crate) const BUCKETS: usize = 16;
@@ -72,8 +73,11 @@ impl Masks {
     /// arrays.
     /// With `exact_cost`, buckets are assigned by the cost of the AVX-512
     /// finder's exact tables rather than by that of the two keys.
-    pub(crate) fn new(pats: &[&[u8]], exact_cost: bool) -> Masks {
-        let mut prints: Vec<[u16; K]> = pats.iter().map(|p| fingerprint(p)).collect();
+    /// Only the last `n <= K` bytes of each pattern are looked at: the
+    /// positions from `n` on admit every byte, so that a finder may skip
+    /// them.
+    pub(crate) fn new(pats: &[&[u8]], exact_cost: bool, n: usize) -> Masks {
+        let mut prints: Vec<[u16; K]> = pats.iter().map(|p| fingerprint(p, n)).collect();
         prints.sort_unstable();
         prints.dedup();
         let freq = Freq::of(pats);
@@ -294,10 +298,11 @@ impl Sets {
     }
 }
 
-/// A pattern's last `K` bytes, last first; `WILD` where it has none.
-fn fingerprint(p: &[u8]) -> [u16; K] {
+/// A pattern's last `n` bytes, last first; `WILD` where it has none and
+/// from `n` on.
+fn fingerprint(p: &[u8], n: usize) -> [u16; K] {
     let mut print = [WILD; K];
-    for (j, slot) in print.iter_mut().enumerate() {
+    for (j, slot) in print.iter_mut().enumerate().take(n) {
         if let Some(i) = p.len().checked_sub(j + 1) {
             *slot = u16::from(p[i]);
         }
@@ -312,9 +317,9 @@ mod tests {
     #[test]
     fn every_pattern_end_is_a_candidate() {
         let pats: [&[u8]; 5] = [b"needle", b"hay", b"a", b"stack", b"\xFF\x00"];
-        let m = Masks::new(&pats, false);
+        let m = Masks::new(&pats, false, K);
         for p in pats {
-            let text = [b"xyz".as_slice(), p].concat();
+            let text = [b"xyzxyz".as_slice(), p].concat();
             assert!(
                 m.candidate(&text, text.len() - 1, false)
                     && m.candidate(&text, text.len() - 1, true),
@@ -326,7 +331,7 @@ mod tests {
     #[test]
     fn the_byte_tables_are_the_nibble_masks() {
         let pats: [&[u8]; 3] = [b"abc", b"q", b"\x80\x91\xE4"];
-        let m = Masks::new(&pats, false);
+        let m = Masks::new(&pats, false, K);
         for j in 0..K {
             for x in 0..256 {
                 let (l, n) = keys(x as u8);
@@ -341,8 +346,8 @@ mod tests {
     #[test]
     fn rare_endings_give_a_low_rate_and_one_byte_patterns_a_high_one() {
         let rare: [&[u8]; 2] = [b"xylophone", b"quizzical"];
-        assert!(Masks::new(&rare, false).expected_rate(&rare, false) < 0.05);
-        let short: [&[u8]; 3] = [b"e", b"t", b"ee"];
-        assert!(Masks::new(&short, false).expected_rate(&short, false) > 0.1);
+        assert!(Masks::new(&rare, false, K).expected_rate(&rare, false) < 0.05);
+        let short: [&[u8]; 4] = [b"e", b"t", b"tree", b"street"];
+        assert!(Masks::new(&short, false, 4).expected_rate(&short, false) > 0.1);
     }
 }

@@ -156,10 +156,15 @@ fn calibration_of_the_expected_rate() {
             let lit = ac.literal.as_ref().expect("forced");
             let exact = lit.isa.exact();
             let expected = lit.masks.expected_rate(&pats, exact);
-            let measured =
-                lit.candidates(text, super::K - 1, lit.isa).len() as f64 / text.len() as f64;
+            let found = lit.candidates(text, 7, lit.isa);
+            let measured = found.len() as f64 / text.len() as f64;
+            let confirmed = found
+                .iter()
+                .filter(|&&q| lit.confirm.admits(text, q + 1))
+                .count() as f64
+                / text.len() as f64;
             println!(
-                "{} n={n} {}: expected {expected:.4}, measured {measured:.4}",
+                "{} n={n} {}: expected {expected:.4}, measured {measured:.4}, confirmed {confirmed:.4}",
                 lang.code(),
                 lit.isa.name()
             );
