@@ -189,11 +189,13 @@ impl Literal {
         };
         let mut n = SHORT;
         let mut masks = Box::new(Masks::new(pats, isa.exact(), n));
-        if masks.expected_rate(pats, isa.exact()) > SHORT_MAX_RATE {
+        let mut rate = masks.expected_rate(pats, isa.exact());
+        if rate > SHORT_MAX_RATE {
             n = K;
             masks = Box::new(Masks::new(pats, isa.exact(), n));
+            rate = masks.expected_rate(pats, isa.exact());
         }
-        if want == Want::ByCost && masks.expected_rate(pats, isa.exact()) > AUTO_MAX_RATE {
+        if want == Want::ByCost && rate > AUTO_MAX_RATE {
             return None;
         }
         let head_of = |p: &[u8]| {
