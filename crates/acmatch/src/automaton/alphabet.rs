@@ -194,13 +194,20 @@ impl Alphabet {
     /// The code of a code point (dead when no pattern has it).
     #[inline(always)]
     pub(crate) fn cp_code(&self, cp: u32) -> u32 {
-        self.cp_codes.get(cp as usize).copied().unwrap_or(self.dead)
+        cp_code(&self.cp_codes, cp, self.dead)
     }
 
     /// Heap bytes owned.
     pub(crate) fn heap_bytes(&self) -> usize {
         std::mem::size_of_val(&*self.cp_codes)
     }
+}
+
+/// The code of a code point in `cp_codes` (an [`Alphabet`]'s), `dead` when
+/// no pattern has it.
+#[inline(always)]
+pub(crate) fn cp_code(cp_codes: &[u32], cp: u32, dead: u32) -> u32 {
+    cp_codes.get(cp as usize).copied().unwrap_or(dead)
 }
 
 /// Codes `0..` for the symbols with non-zero frequency, most frequent first

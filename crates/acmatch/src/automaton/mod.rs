@@ -60,6 +60,7 @@ mod literal;
 mod prefilter;
 mod scan;
 mod streams;
+mod walks;
 
 #[cfg(test)]
 pub(crate) use scan::trace;
@@ -426,7 +427,7 @@ impl Automaton {
 #[cfg(test)]
 mod tests {
     use super::alphabet::{decode_multi, Decoded};
-    use super::scan::three_byte_fast;
+    use super::walks::three_byte_fast;
     use super::*;
     use crate::Cursor;
 

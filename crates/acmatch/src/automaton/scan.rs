@@ -17,6 +17,8 @@ use std::mem::MaybeUninit;
 
 use super::alphabet::{decode_multi, Decoded};
 use super::prefilter::{Gate, Prefilter};
+pub(in crate::automaton) use super::walks::Walk;
+use super::walks::{BytesWalk, CharsState, CharsWalk, DaCore, DenseWalk};
 use super::{Automaton, Output, ROOT};
 use crate::{Cursor, Hit, Match};
 
@@ -89,197 +91,6 @@ pub(crate) mod trace {
     }
 }
 
-/// One layout's way of walking the automaton: the tables (shared by the
-/// two streams of `walk_two`) and the step over one symbol from a state.
-pub(in crate::automaton) trait Walk {
-    /// Where a walk stands: small and `Copy`, so that it lives in
-    /// registers.
-    type State: Copy;
-
-    /// How many streams walk long stretches at a time: 1, 2 (`walk_two`)
-    /// or 3 (`walk_three`). More pay when a step is a short chain of loads
-    /// (the dense table: three streams; the byte double array: two, 10%
-    /// faster than one on the whole English dictionary, slower with
-    /// three); the charwise walk's step is full of branches, and two
-    /// streams pay for it only while its array is small (see
-    /// `CHARS_TWO_MAX_BYTES`).
-    fn streams(&self) -> usize;
-
-    /// The root state, with nothing pending.
-    fn root(&self) -> Self::State;
-
-    /// Whether `st` is the root, where the prefilter may skip ahead.
-    fn at_root(&self, st: &Self::State) -> bool;
-
-    /// Consumes the symbol at `chunk[*i..]` (`*i < chunk.len()`), moving
-    /// `*i` past it, and returns the head of the new state's output chain:
-    /// 0 when no pattern ends there.
-    fn step(&self, st: &mut Self::State, chunk: &[u8], i: &mut usize) -> u32;
-}
-
-/// The dense table: one load per byte; "some pattern ends here" is a
-/// comparison of the state id (states with output have the last rows).
-/// The state is a row start.
-struct DenseWalk<'a> {
-    table: &'a [u32],
-    codes: &'a [u32; 256],
-    stride: usize,
-    match_from: usize,
-}
-
-impl Walk for DenseWalk<'_> {
-    type State = usize;
-
-    #[inline(always)]
-    fn streams(&self) -> usize {
-        3
-    }
-
-    #[inline(always)]
-    fn root(&self) -> usize {
-        0
-    }
-
-    #[inline(always)]
-    fn at_root(&self, st: &usize) -> bool {
-        *st == 0
-    }
-
-    #[inline(always)]
-    fn step(&self, st: &mut usize, chunk: &[u8], i: &mut usize) -> u32 {
-        let byte = chunk[*i];
-        *i += 1;
-        // SAFETY: `st` is a row start (checked by `scan`, and every
-        // transition entry is one), rows are `stride` long, and codes are
-        // `< stride - 1`.
-        *st = unsafe {
-            *self
-                .table
-                .get_unchecked(*st + self.codes[byte as usize] as usize)
-        } as usize;
-        if *st >= self.match_from {
-            // SAFETY: as above; the last entry of a row is its output.
-            unsafe { *self.table.get_unchecked(*st + self.stride - 1) }
-        } else {
-            0
-        }
-    }
-}
-
-/// The double array over bytes; the state is a slot.
-struct BytesWalk<'a> {
-    ac: &'a Automaton,
-}
-
-impl Walk for BytesWalk<'_> {
-    type State = u32;
-
-    #[inline(always)]
-    fn streams(&self) -> usize {
-        2
-    }
-
-    #[inline(always)]
-    fn root(&self) -> u32 {
-        ROOT
-    }
-
-    #[inline(always)]
-    fn at_root(&self, st: &u32) -> bool {
-        *st == ROOT
-    }
-
-    #[inline(always)]
-    fn step(&self, st: &mut u32, chunk: &[u8], i: &mut usize) -> u32 {
-        let byte = chunk[*i];
-        *i += 1;
-        *st = self
-            .ac
-            .step(*st, self.ac.alphabet.byte_codes[byte as usize]);
-        self.ac.output_of(*st)
-    }
-}
-
-/// The double array over UTF-8 characters, decoded on the fly.
-struct CharsWalk<'a> {
-    ac: &'a Automaton,
-}
-
-/// A charwise walk's state: the slot, and the first bytes of a character
-/// that the chunk ended in the middle of.
-#[derive(Clone, Copy)]
-struct CharsState {
-    s: u32,
-    pending: [u8; 4],
-    pending_len: u8,
-}
-
-impl Walk for CharsWalk<'_> {
-    type State = CharsState;
-
-    #[inline(always)]
-    fn streams(&self) -> usize {
-        if self.ac.heap_bytes() <= CHARS_TWO_MAX_BYTES {
-            2
-        } else {
-            1
-        }
-    }
-
-    #[inline(always)]
-    fn root(&self) -> CharsState {
-        CharsState {
-            s: ROOT,
-            pending: [0; 4],
-            pending_len: 0,
-        }
-    }
-
-    #[inline(always)]
-    fn at_root(&self, st: &CharsState) -> bool {
-        st.s == ROOT
-    }
-
-    #[inline(always)]
-    fn step(&self, st: &mut CharsState, chunk: &[u8], i: &mut usize) -> u32 {
-        let alphabet = &self.ac.alphabet;
-        let byte = chunk[*i];
-        let code = if byte < 0x80 {
-            *i += 1;
-            alphabet.byte_codes[byte as usize]
-        } else if let Some(cp) = three_byte_fast(chunk, *i) {
-            // Most CJK text: a three-byte character whose lead byte needs
-            // no special range check (see `three_byte_fast`).
-            *i += 3;
-            alphabet.cp_code(cp)
-        } else {
-            match decode_multi(&chunk[*i..]) {
-                Decoded::Char { cp, len } => {
-                    *i += len;
-                    alphabet.cp_code(cp)
-                }
-                Decoded::Invalid => {
-                    *i += 1;
-                    alphabet.dead
-                }
-                Decoded::Incomplete => {
-                    // One to three bytes, copied at constant indices: a
-                    // copy of variable length would keep the state in
-                    // memory rather than in registers, for the whole loop.
-                    let rest = &chunk[*i..];
-                    let at = |k: usize| rest.get(k).copied().unwrap_or(0);
-                    st.pending = [at(0), at(1), at(2), 0];
-                    st.pending_len = rest.len() as u8;
-                    *i = chunk.len();
-                    return 0;
-                }
-            }
-        };
-        st.s = self.ac.step(st.s, code);
-        self.ac.output_of(st.s)
-    }
-}
-
 impl Automaton {
     /// The scan loop every variant shares: walks `chunk` from `cursor`'s
     /// state and calls `on_hit` at every byte where at least one pattern ends.
@@ -325,7 +136,15 @@ impl Automaton {
                 ..*cursor
             }
         } else if self.alphabet.utf8 {
-            let walk = CharsWalk { ac: self };
+            let walk = CharsWalk {
+                da: DaCore::of(self),
+                cp_codes: &self.alphabet.cp_codes,
+                streams: if self.heap_bytes() <= CHARS_TWO_MAX_BYTES {
+                    2
+                } else {
+                    1
+                },
+            };
             let mut st = CharsState {
                 s: self.start_state(cursor),
                 pending: cursor.pending,
@@ -342,7 +161,9 @@ impl Automaton {
                 ..*cursor
             }
         } else {
-            let walk = BytesWalk { ac: self };
+            let walk = BytesWalk {
+                da: DaCore::of(self),
+            };
             let mut s = self.start_state(cursor);
             let (resume, rest) = self.drive(&walk, &mut s, cursor, chunk, 0, &mut on_hit)?;
             Cursor {
@@ -757,6 +578,7 @@ fn two_block<W: Walk>(
     warm: usize,
     held: &mut [MaybeUninit<(u32, u32)>; 2 * TWO_HELD],
 ) -> (usize, usize, usize) {
+    let walk = *walk;
     #[cfg(test)]
     trace::add(&trace::TWO_BLOCKS, 1);
     let m = j + (block_end - j + warm) / 2;
@@ -812,6 +634,7 @@ fn one_block<W: Walk>(
     block_end: usize,
     held: &mut [MaybeUninit<(u32, u32)>; 2 * TWO_HELD],
 ) -> (usize, usize) {
+    let walk = *walk;
     let start = j;
     let mut s = *st;
     let mut n = 0;
@@ -844,24 +667,6 @@ pub(super) fn prefetch(outputs: &[Output], out: u32) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (outputs, out);
-}
-
-/// The code point of the three-byte character at `chunk[i]`, when its lead
-/// byte is E1..=EC or EE..=EF (whose first continuation byte may be any of
-/// 80..=BF, so checking `10xxxxxx` on both continuation bytes is the whole
-/// validation) and all three bytes are in the chunk; `None` sends the caller
-/// to the general decoder, which handles everything else.
-#[inline(always)]
-pub(super) fn three_byte_fast(chunk: &[u8], i: usize) -> Option<u32> {
-    let [b0, b1, b2] = *chunk.get(i..i + 3)? else {
-        return None;
-    };
-    let plain_lead = matches!(b0, 0xE1..=0xEC | 0xEE..=0xEF);
-    if plain_lead && b1 & 0xC0 == 0x80 && b2 & 0xC0 == 0x80 {
-        Some((u32::from(b0) & 0x0F) << 12 | (u32::from(b1) & 0x3F) << 6 | (u32::from(b2) & 0x3F))
-    } else {
-        None
-    }
 }
 
 #[cfg(test)]

@@ -86,6 +86,7 @@ fn multi_block<W: Walk, const N: usize>(
     warm: usize,
     held: &mut [MaybeUninit<(u32, u32)>],
 ) -> ([usize; N], [usize; N], usize) {
+    let walk = *walk;
     #[cfg(test)]
     super::scan::trace::add(&super::scan::trace::THREE_BLOCKS, 1);
     let len = block_end - j;
