@@ -30,33 +30,27 @@ const MAX_REST: usize = 64 * 1024;
 /// to `MIN_REST`.
 const LASTED: usize = 8;
 
-/// A two-stream block is at most twice this long (minus a little); its
-/// hits, at most one per byte, wait in a buffer of twice this many entries
-/// on the stack.
+/// A block is at most twice this long (minus a little); its hits, at
+/// most one per byte, wait in a buffer of twice this many entries on the
+/// stack.
 pub(super) const TWO_HELD: usize = 1024;
-/// Two streams only for a stretch of at least this many bytes...
+/// Blocks only for a stretch of at least this many bytes...
 const TWO_MIN: usize = 64;
-/// ... and this many times the warm-up, which B walks for nothing.
+/// ... and several streams only for this many times the warm-up, which
+/// the later streams walk for nothing.
 const TWO_WARM_SHARE: usize = 8;
-/// The charwise walk goes two streams at a time while the automaton holds
-/// at most this many heap bytes (`heap_bytes`: the double array, output
-/// chains and code table; 2 MiB, this machine's L2 per core).
-/// Measured with the scaling example, ratio to daachorse charwise, one
-/// stream against two: Chinese 10,000 to 40,000 words (0.8 to 1.9 MB)
-/// 0.95-1.02x against 0.98-1.07x; 50,000 words (2.3 MB) 0.94x against
-/// 0.92-0.94x; the whole list (6.8 MB) 0.91x against 0.86x.
-const CHARS_TWO_MAX_BYTES: usize = 2 << 20;
 
 /// Counts of what scans did, per thread, for the tests' positive controls:
-/// that long chunks did go through two streams, and that the gate did close
+/// that long chunks did go through blocks of one and of three streams, and
+/// that the gate did close
 /// and the prefilter did come back.
 #[cfg(test)]
 pub(crate) mod trace {
     use std::cell::Cell;
 
     thread_local! {
-        /// Blocks walked two streams at a time.
-        pub(crate) static TWO_BLOCKS: Cell<usize> = const { Cell::new(0) };
+        /// Blocks walked one stream at a time.
+        pub(crate) static ONE_BLOCKS: Cell<usize> = const { Cell::new(0) };
         /// Blocks walked three streams at a time.
         pub(crate) static THREE_BLOCKS: Cell<usize> = const { Cell::new(0) };
         /// Bytes the prefilter skipped.
@@ -71,10 +65,11 @@ pub(crate) mod trace {
         counter.with(|c| c.set(c.get() + n));
     }
 
-    /// Blocks walked two at a time, bytes skipped, gate closings; zeroed.
+    /// Blocks walked one stream at a time, bytes skipped, gate closings;
+    /// zeroed.
     pub(crate) fn take() -> (usize, usize, usize) {
         (
-            TWO_BLOCKS.with(|c| c.replace(0)),
+            ONE_BLOCKS.with(|c| c.replace(0)),
             SKIPPED.with(|c| c.replace(0)),
             CLOSED.with(|c| c.replace(0)),
         )
@@ -139,11 +134,6 @@ impl Automaton {
             let walk = CharsWalk {
                 da: DaCore::of(self),
                 cp_codes: &self.alphabet.cp_codes,
-                streams: if self.heap_bytes() <= CHARS_TWO_MAX_BYTES {
-                    2
-                } else {
-                    1
-                },
             };
             let mut st = CharsState {
                 s: self.start_state(cursor),
@@ -275,10 +265,10 @@ impl Automaton {
     }
 
     /// The loop without a prefilter, from `*i` to `end` (a character may
-    /// take it a little past `end`, never past the chunk): in blocks of two
-    /// or three streams while the stretch is long enough and the walk gains
-    /// by it (`Walk::streams`),
-    /// then in blocks of one, then the last few bytes one hit at a time.
+    /// take it a little past `end`, never past the chunk): in blocks of
+    /// three streams while the stretch is long enough and the walk gains by
+    /// it (`Walk::streams`), then in blocks of one, then the last few bytes
+    /// one hit at a time.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub(in crate::automaton) fn walk_plain<W: Walk, E>(
@@ -297,10 +287,8 @@ impl Automaton {
         // A block must hold every later stream's warm-up: with patterns
         // of hundreds of bytes, one stream.
         if two_min <= 2 * (TWO_HELD - 4) && end.saturating_sub(j) >= two_min {
-            match walk.streams() {
-                3 => j = self.walk_three(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?,
-                2 => j = self.walk_two(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?,
-                _ => {}
+            if walk.streams() == 3 {
+                j = self.walk_three(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?;
             }
         }
         if end.saturating_sub(j) >= TWO_MIN {
@@ -319,10 +307,10 @@ impl Automaton {
 
     /// Walks blocks of `chunk[j..end]` one stream at a time while at least
     /// `TWO_MIN` bytes are left, and returns where it stopped: the walk
-    /// holds each block's hits back and they are reported after it, as in
-    /// `walk_two`, so that the loop stays small whatever `on_hit` does and
-    /// each hit's first output entry, prefetched when the hit is found, has
-    /// arrived by the time it is read.
+    /// holds each block's hits back and they are reported after it, so
+    /// that the loop stays small whatever `on_hit` does and each hit's
+    /// first output entry, prefetched when the hit is found, has arrived by
+    /// the time it is read.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn walk_one<W: Walk, E>(
@@ -346,59 +334,6 @@ impl Automaton {
             }
             j = next;
         }
-        Ok(j)
-    }
-
-    /// Walks blocks of `chunk[j..end]` two streams at a time while at least
-    /// `two_min` bytes are left, and returns where it stopped.
-    ///
-    /// Each block is split at `m`: stream A walks up to `m` from `st`;
-    /// stream B starts at the root `warm` bytes before `m` (the longest
-    /// pattern plus three bytes, so that a charwise walk has found its
-    /// character boundaries) and walks to the block's end. The automaton's
-    /// state after a byte depends only on the last `max_len` bytes, so B's
-    /// state from `m` on is exactly A's would have been. The two walks are
-    /// independent chains of loads that the processor overlaps. A keeps
-    /// the hits that end at or before `m`, B those after; both wait in a
-    /// buffer on the stack and are reported in order after the block, so
-    /// the loop stays small whatever `on_hit` does. B's state carries on.
-    #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
-    fn walk_two<W: Walk, E>(
-        &self,
-        walk: &W,
-        st: &mut W::State,
-        chunk: &[u8],
-        mut j: usize,
-        end: usize,
-        two_min: usize,
-        offset: usize,
-        on_hit: &mut impl FnMut(Hit) -> Result<(), E>,
-    ) -> Result<usize, E> {
-        let warm = self.max_len + 3;
-        let mut held = [MaybeUninit::<(u32, u32)>::uninit(); 2 * TWO_HELD];
-        let mut a = *st;
-        while end.saturating_sub(j) >= two_min {
-            let block_end = end.min(j + 2 * (TWO_HELD - 4));
-            let (na, nb, next) = two_block(
-                walk,
-                &self.outputs,
-                &mut a,
-                chunk,
-                j,
-                block_end,
-                warm,
-                &mut held,
-            );
-            // A's hits in order, then B's (written from the back).
-            for h in held[..na].iter().chain(held[nb..].iter().rev()) {
-                // SAFETY: `two_block` wrote entries `..na` and `nb..`.
-                let (at, out) = unsafe { h.assume_init() };
-                on_hit(self.hit(offset + j + at as usize, out))?;
-            }
-            j = next;
-        }
-        *st = a;
         Ok(j)
     }
 
@@ -555,75 +490,15 @@ impl Automaton {
     }
 }
 
-/// One block of `walk_two`, `chunk[j..block_end]`: stream A from `*a` to
-/// `m`, stream B from the root at `m - warm` to the block's end, in
-/// lockstep. A's hits (ends up to `m`) go to the front of `held`, B's
-/// (ends after `m`) to its back, last first, each as its end's distance
-/// from `j` (which fits 32 bits however long the chunk) and its output
-/// head. Returns how many A wrote, where B's begin, and where B stopped;
-/// `*a` becomes B's state.
-///
-/// Not inlined: this loop is the same for every variant, and compiled on
-/// its own it keeps both states and the tables in registers, whatever the
-/// caller does with hits.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-fn two_block<W: Walk>(
-    walk: &W,
-    outputs: &[Output],
-    a: &mut W::State,
-    chunk: &[u8],
-    j: usize,
-    block_end: usize,
-    warm: usize,
-    held: &mut [MaybeUninit<(u32, u32)>; 2 * TWO_HELD],
-) -> (usize, usize, usize) {
-    let walk = *walk;
-    #[cfg(test)]
-    trace::add(&trace::TWO_BLOCKS, 1);
-    let m = j + (block_end - j + warm) / 2;
-    let mut sa = *a;
-    let mut sb = walk.root();
-    let (mut ia, mut ib) = (j, m - warm);
-    let (mut na, mut nb) = (0, held.len());
-    while ia < m && ib < block_end {
-        let oa = walk.step(&mut sa, chunk, &mut ia);
-        let ob = walk.step(&mut sb, chunk, &mut ib);
-        if oa != 0 && ia <= m {
-            prefetch(outputs, oa);
-            held[na].write(((ia - j) as u32, oa));
-            na += 1;
-        }
-        if ob != 0 && ib > m {
-            prefetch(outputs, ob);
-            nb -= 1;
-            held[nb].write(((ib - j) as u32, ob));
-        }
-    }
-    while ia < m {
-        let oa = walk.step(&mut sa, chunk, &mut ia);
-        if oa != 0 && ia <= m {
-            prefetch(outputs, oa);
-            held[na].write(((ia - j) as u32, oa));
-            na += 1;
-        }
-    }
-    while ib < block_end {
-        let ob = walk.step(&mut sb, chunk, &mut ib);
-        if ob != 0 && ib > m {
-            prefetch(outputs, ob);
-            nb -= 1;
-            held[nb].write(((ib - j) as u32, ob));
-        }
-    }
-    *a = sb;
-    (na, nb, ib)
-}
-
 /// One block of `walk_one`, `chunk[j..block_end]` from `*st` (a character
 /// may take it up to three bytes past `block_end`): the hits go to `held`,
-/// as in `two_block`. Returns how many, and where the walk stopped. Not
-/// inlined, as `two_block`.
+/// each as its end's distance from `j` (which fits 32 bits however long
+/// the chunk) and its output head. Returns how many, and where the walk
+/// stopped.
+///
+/// Not inlined: this loop is the same for every variant, and compiled on
+/// its own it keeps the state and the tables in registers, whatever the
+/// caller does with hits.
 #[inline(never)]
 fn one_block<W: Walk>(
     walk: &W,
@@ -635,16 +510,18 @@ fn one_block<W: Walk>(
     held: &mut [MaybeUninit<(u32, u32)>; 2 * TWO_HELD],
 ) -> (usize, usize) {
     let walk = *walk;
+    #[cfg(test)]
+    trace::add(&trace::ONE_BLOCKS, 1);
     let start = j;
     let mut s = *st;
     let mut n = 0;
     while j < block_end {
         let out = walk.step(&mut s, chunk, &mut j);
-        if out != 0 {
-            prefetch(outputs, out);
-            held[n].write(((j - start) as u32, out));
-            n += 1;
-        }
+        // Written whether or not a pattern ends here, and kept only if
+        // one does: no branch the processor could mispredict.
+        prefetch(outputs, out);
+        held[n].write(((j - start) as u32, out));
+        n += usize::from(out != 0);
     }
     *st = s;
     (n, j)

@@ -53,7 +53,7 @@ fn check_all(ac: &Automaton, hay: &[u8], want: &[Match], sizes: &[usize], what: 
 }
 
 #[test]
-fn long_chunks_walk_two_streams_exactly() {
+fn long_chunks_walk_one_and_three_streams_exactly() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let byte_sets: [&[u8]; 2] = [b"abc", &[b'a', b'b', 0x00, 0xFF]];
     let char_set = ["a", "b", "é", "中", "华", "🦀"];
@@ -105,8 +105,8 @@ fn long_chunks_walk_two_streams_exactly() {
             check_all(&ac, &hay, &want, &[0, 2048, 777, 5000], &what);
         }
     }
-    let (two, _, _) = trace::take();
-    assert!(two > 1000, "positive control: {two} two-stream blocks");
+    let (one, _, _) = trace::take();
+    assert!(one > 1000, "positive control: {one} one-stream blocks");
     let three = trace::take_three();
     assert!(
         three > 1000,
@@ -168,9 +168,9 @@ fn the_gate_closes_where_candidates_crowd_and_the_filter_comes_back() {
 }
 
 #[test]
-fn the_charwise_walk_goes_two_streams_only_while_it_is_small() {
+fn the_charwise_walk_goes_one_stream_exactly_small_or_large() {
     // Three-character CJK words: 2,000 of them make a small charwise
-    // array, 60,000 one over `CHARS_TWO_MAX_BYTES`.
+    // array (under 1 MB), 60,000 one over 2 MiB.
     let words = |n: u32| -> Vec<Vec<u8>> {
         (0..n)
             .map(|i| {
@@ -186,11 +186,11 @@ fn the_charwise_walk_goes_two_streams_only_while_it_is_small() {
         prefilter: false,
     };
     let mut rng = Rng(0xD1B5_4A32_D192_ED03);
-    for (n, two) in [(2_000, true), (60_000, false)] {
+    for (n, small) in [(2_000, true), (60_000, false)] {
         let patterns = words(n);
         let ac = Automaton::with_layout(&patterns, charwise).unwrap();
         assert!(ac.is_charwise());
-        assert_eq!(ac.heap_bytes() <= super::CHARS_TWO_MAX_BYTES, two, "{n}");
+        assert_eq!(ac.heap_bytes() <= 2 << 20, small, "{n}");
         let mut hay = Vec::new();
         while hay.len() < 20_000 {
             if rng.below(4) == 0 {
@@ -206,9 +206,11 @@ fn the_charwise_walk_goes_two_streams_only_while_it_is_small() {
         let want = crate::find_all(&dense, &hay);
         assert!(want.len() > 1000, "{n}: {} matches", want.len());
         trace::take();
+        trace::take_three();
         check_all(&ac, &hay, &want, &[2048, 777], &format!("{n} words"));
         let (blocks, _, _) = trace::take();
-        assert_eq!(blocks > 0, two, "{n} words: {blocks} two-stream blocks");
+        assert!(blocks > 0, "{n} words: {blocks} one-stream blocks");
+        assert_eq!(trace::take_three(), 0, "{n} words: three-stream blocks");
     }
 }
 

@@ -1,12 +1,14 @@
-//! Three streams over the dense table: `walk_two`'s idea (see `scan`) with
-//! the block cut in three. The state after a byte depends only on the last
-//! `max_len` bytes, so a stream started at the root `max_len + 3` bytes
-//! before its stretch is exact on it; three independent chains of loads
-//! keep more of the table's memory wait in flight than two. Measured with
-//! the scaling example (DECISIONS-scaling.md at the repository root):
-//! faster than two streams on the dense table at every size measured, four
-//! no faster than three, and three slower than two over the double arrays,
-//! whose steps branch.
+//! Three streams over the dense table: each block is cut in three, and
+//! each later stream starts at the root `max_len + 3` bytes before its
+//! stretch (the longest pattern plus three bytes, so that a walk has found
+//! its character boundaries). The automaton's state after a byte depends
+//! only on the last `max_len` bytes, so such a stream is exact on its
+//! stretch; three independent chains of loads keep more of the table's
+//! memory wait in flight than one. Measured with the scaling example
+//! (DECISIONS-scaling.md at the repository root): faster than one or two
+//! streams on the dense table at every size measured, four no faster than
+//! three; over the double arrays, whose steps branch, one stream is the
+//! fastest.
 
 use std::mem::MaybeUninit;
 
@@ -15,7 +17,7 @@ use super::{Automaton, Output};
 use crate::Hit;
 
 impl Automaton {
-    /// As `walk_two`, three streams at a time: walks blocks of
+    /// As `walk_one`, three streams at a time: walks blocks of
     /// `chunk[j..end]` while at least `min` bytes are left, reports each
     /// block's hits in order after it, and returns where it stopped.
     #[allow(clippy::too_many_arguments)]
@@ -73,7 +75,7 @@ impl Automaton {
 /// Requires `block_end - j >= N * warm` (so that `b[k] - warm >= j`) and
 /// `held` longer than the block plus three.
 ///
-/// Not inlined, as `two_block`.
+/// Not inlined, as `scan::one_block`.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn multi_block<W: Walk, const N: usize>(

@@ -6,19 +6,19 @@ use super::alphabet::{cp_code, decode_multi, Decoded};
 use super::{Automaton, State, ROOT};
 
 /// One layout's way of walking the automaton: the tables (shared by the
-/// two streams of `walk_two`) and the step over one symbol from a state.
+/// streams of `walk_three`) and the step over one symbol from a state.
 pub(in crate::automaton) trait Walk: Copy {
     /// Where a walk stands: small and `Copy`, so that it lives in
     /// registers.
     type State: Copy;
 
-    /// How many streams walk long stretches at a time: 1, 2 (`walk_two`)
-    /// or 3 (`walk_three`). More pay when a step is a short chain of loads
-    /// (the dense table: three streams; the byte double array: two, 10%
-    /// faster than one on the whole English dictionary, slower with
-    /// three); the charwise walk's step is full of branches, and two
-    /// streams pay for it only while its array is small (see
-    /// `CHARS_TWO_MAX_BYTES`).
+    /// How many streams walk long stretches at a time: 1 or 3
+    /// (`walk_three`). Three pay when a step is one load (the dense
+    /// table); a double-array step branches on its failure links, and one
+    /// stream whose hits are recorded without a branch (`one_block`)
+    /// measured faster than two streams over both double arrays, at every
+    /// size (the root's DECISIONS-scaling.md, "One stream without a
+    /// branch").
     fn streams(&self) -> usize;
 
     /// The root state, with nothing pending.
@@ -146,7 +146,7 @@ impl Walk for BytesWalk<'_> {
 
     #[inline(always)]
     fn streams(&self) -> usize {
-        2
+        1
     }
 
     #[inline(always)]
@@ -173,7 +173,6 @@ impl Walk for BytesWalk<'_> {
 pub(super) struct CharsWalk<'a> {
     pub(super) da: DaCore<'a>,
     pub(super) cp_codes: &'a [u32],
-    pub(super) streams: usize,
 }
 
 /// A charwise walk's state: the slot, and the first bytes of a character
@@ -190,7 +189,7 @@ impl Walk for CharsWalk<'_> {
 
     #[inline(always)]
     fn streams(&self) -> usize {
-        self.streams
+        1
     }
 
     #[inline(always)]
