@@ -286,10 +286,9 @@ impl Automaton {
         let two_min = TWO_MIN.max(TWO_WARM_SHARE * (self.max_len + 3));
         // A block must hold every later stream's warm-up: with patterns
         // of hundreds of bytes, one stream.
-        if two_min <= 2 * (TWO_HELD - 4) && end.saturating_sub(j) >= two_min {
-            if walk.streams() == 3 {
-                j = self.walk_three(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?;
-            }
+        if walk.streams() == 3 && two_min <= 2 * (TWO_HELD - 4) && end.saturating_sub(j) >= two_min
+        {
+            j = self.walk_three(walk, &mut s, chunk, j, end, two_min, offset, on_hit)?;
         }
         if end.saturating_sub(j) >= TWO_MIN {
             j = self.walk_one(walk, &mut s, chunk, j, end, offset, on_hit)?;
