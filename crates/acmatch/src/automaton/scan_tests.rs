@@ -1,5 +1,5 @@
-//! Tests of the scan loop (`scan.rs`): the two-stream blocks against brute
-//! force, and the prefilter's gate closing and coming back.
+//! Tests of the scan loop (`scan.rs`): the blocks of one and three streams
+//! against brute force, and the prefilter's gate closing and coming back.
 
 use super::trace;
 use crate::{chunks, Automaton, Cursor, Layout, Match, Matcher, Variant};
