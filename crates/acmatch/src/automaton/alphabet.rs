@@ -1,7 +1,7 @@
 //! The alphabet: how haystack bytes become the symbols the trie is built on.
 //!
 //! Two kinds; which one an automaton gets is a matter of cost, decided in
-//! `build::Plan`:
+//! `plan::Plan`:
 //!
 //! - **bytes**: every byte is a symbol. Bytes that occur in some pattern get
 //!   codes by descending frequency (so the busiest transitions pack densely
