@@ -58,6 +58,7 @@ mod alphabet;
 mod build;
 mod build_dense;
 mod darray;
+mod hits;
 mod literal;
 mod plan;
 mod prefilter;

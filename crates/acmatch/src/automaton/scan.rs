@@ -20,7 +20,7 @@ use super::prefilter::{Gate, Prefilter};
 pub(in crate::automaton) use super::walks::Walk;
 use super::walks::{BytesWalk, CharsState, CharsWalk, DaCore, DenseWalk};
 use super::{Automaton, Output, ROOT};
-use crate::{Cursor, Hit, Match};
+use crate::{Cursor, Hit};
 
 /// Shortest rest of the prefilter after its gate closed, in bytes.
 const MIN_REST: usize = 4096;
@@ -378,114 +378,6 @@ impl Automaton {
         *st = s;
         *i = j;
         Ok(done)
-    }
-
-    /// A state index that is safe to start from.
-    #[inline(always)]
-    fn start_state(&self, cursor: &Cursor) -> u32 {
-        if (cursor.state as usize) < self.states.len() {
-            cursor.state
-        } else {
-            // A cursor from a larger automaton: restart rather than read out
-            // of bounds. Documented on `Cursor`.
-            ROOT
-        }
-    }
-
-    /// The head of state `s`'s output chain: 0 when no pattern ends there.
-    /// Requires `s < states.len()`.
-    #[inline(always)]
-    fn output_of(&self, s: u32) -> u32 {
-        // SAFETY: every state index the scan loops hold is < states.len():
-        // `start_state` checks the cursor's, and `step` returns valid slots.
-        unsafe { self.states.get_unchecked(s as usize) }.out
-    }
-
-    /// The transition from `s` on `code`, following failure links; the dead
-    /// code goes straight to the root.
-    ///
-    /// Requires `s < states.len()` and `code < alphabet.len`; returns a slot
-    /// with the same property.
-    #[inline(always)]
-    fn step(&self, mut s: u32, code: u32) -> u32 {
-        if code == self.alphabet.dead {
-            return ROOT;
-        }
-        let states = &*self.states;
-        loop {
-            if s == ROOT {
-                // SAFETY: `root_next` has one entry per code.
-                return unsafe { *self.root_next.get_unchecked(code as usize) };
-            }
-            // SAFETY: `s < states.len()` on entry, and every failure link
-            // points at a valid slot (set at build time), so it stays so.
-            let st = unsafe { *states.get_unchecked(s as usize) };
-            let t = st.base + code;
-            // SAFETY: the array is padded so that `base + code` is in bounds
-            // for every slot and every code (`build`, "padding").
-            if unsafe { states.get_unchecked(t as usize) }.check == s {
-                return t;
-            }
-            s = st.fail;
-        }
-    }
-
-    /// A hit at `end` for the output chain starting at entry `out` (non-zero),
-    /// carrying that first entry, which the block loops prefetched when
-    /// they found the hit; the buffered variants' second phase then starts
-    /// from data it already holds, and the next entry is on its way.
-    #[inline(always)]
-    pub(in crate::automaton) fn hit(&self, end: usize, out: u32) -> Hit {
-        let first = self.outputs[out as usize];
-        // The rest of the chain is read when the hit is expanded: now for
-        // `callback`, in the second phase for the buffered variants, by
-        // which time this load has arrived.
-        prefetch(&self.outputs, first.next);
-        Hit {
-            end,
-            pattern: first.pattern,
-            len: first.len,
-            next: first.next,
-        }
-    }
-
-    /// Expands a hit into its tokens, longest pattern first, by following the
-    /// output chain it recorded; stops at the first error. Reads only the
-    /// outputs array, not the state: by the second phase of a buffered
-    /// variant, the state's record may have left the cache.
-    #[inline(always)]
-    pub(crate) fn expand<E>(
-        &self,
-        hit: Hit,
-        mut on_match: impl FnMut(Match) -> Result<(), E>,
-    ) -> Result<(), E> {
-        on_match(Match {
-            pattern: hit.pattern,
-            start: hit.end - hit.len as usize,
-            end: hit.end,
-        })?;
-        let mut o = hit.next;
-        while o != 0 {
-            let entry = self.outputs[o as usize];
-            on_match(Match {
-                pattern: entry.pattern,
-                start: hit.end - entry.len as usize,
-                end: hit.end,
-            })?;
-            o = entry.next;
-        }
-        Ok(())
-    }
-
-    /// Number of tokens a hit expands into.
-    #[cfg(test)]
-    pub(crate) fn outputs_at(&self, hit: Hit) -> usize {
-        let mut n = 0;
-        let _ = self.expand::<()>(hit, |_| {
-            n += 1;
-            Ok(())
-        });
-        n
     }
 }
 
