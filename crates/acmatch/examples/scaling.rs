@@ -299,13 +299,41 @@ fn timed<T>(builds: usize, mut f: impl FnMut() -> T) -> (T, Duration) {
 fn run(lang: Lang, words: &[Vec<u8>], text: &[u8], args: &Args) -> Outcome {
     let n = words.len();
     let utf8 = std::str::from_utf8(text).expect("the texts are UTF-8");
-    let strs: Vec<&str> = words
-        .iter()
-        .map(|w| std::str::from_utf8(w).expect("the word lists are UTF-8"))
-        .collect();
     let builds = if n < 100_000 { 3 } else { 1 };
+    let ours = build_ours(words, args, builds);
+    let layout = ours[0].1.layout_summary();
+    let mut engines = build_engines(&ours, words, args, builds);
+    if engines.is_empty() {
+        usage("no engine selected");
+    }
+    let reference = agreed_tally(&mut engines, text, utf8, n);
+    let times = interleaved_rounds(&mut engines, text, utf8, args.rounds);
+    let rows: Vec<Row> = engines
+        .iter()
+        .zip(times)
+        .map(|((e, build), t)| Row {
+            name: e.name().to_owned(),
+            peer: e.is_peer(),
+            build: *build,
+            heap: e.heap_bytes(),
+            matches: reference.matches,
+            mb_s: text.len() as f64 / 1e6 / median_duration(t).as_secs_f64(),
+        })
+        .collect();
+    let out = Outcome {
+        lang,
+        n,
+        non_ascii: words.iter().filter(|w| !w.is_ascii()).count(),
+        layout,
+        rows,
+    };
+    print_size(&out);
+    out
+}
 
-    // Ours: the default layout, or with `--layouts` every layout.
+/// Our automata: the default layout, or with `--layouts` every layout
+/// named, each with its label and median build time.
+fn build_ours(words: &[Vec<u8>], args: &Args, builds: usize) -> Vec<(String, Automaton, Duration)> {
     let layouts: Vec<(String, Layout)> = if !args.layouts.is_empty() {
         Layout::ALL
             .iter()
@@ -315,7 +343,7 @@ fn run(lang: Lang, words: &[Vec<u8>], text: &[u8], args: &Args) -> Outcome {
     } else {
         vec![(String::new(), Layout::Auto)]
     };
-    let ours: Vec<(String, Automaton, Duration)> = layouts
+    layouts
         .into_iter()
         .map(|(name, l)| {
             let (ac, took) = timed(builds, || {
@@ -323,10 +351,19 @@ fn run(lang: Lang, words: &[Vec<u8>], text: &[u8], args: &Args) -> Outcome {
             });
             (name, ac, took)
         })
-        .collect();
-    let layout = ours[0].1.layout_summary();
-    let mut engines: Vec<(Engine<'_>, Duration)> = Vec::new();
-    for (name, ac, took) in &ours {
+        .collect()
+}
+
+/// Every engine `args` selects: our variants over each of `ours`, the
+/// peers (built here), the ceiling; each with its build time.
+fn build_engines<'a>(
+    ours: &'a [(String, Automaton, Duration)],
+    words: &[Vec<u8>],
+    args: &Args,
+    builds: usize,
+) -> Vec<(Engine<'a>, Duration)> {
+    let mut engines: Vec<(Engine<'a>, Duration)> = Vec::new();
+    for (name, ac, took) in ours {
         for v in OURS.iter().filter(|v| args.wants(v.name())) {
             let label = if name.is_empty() {
                 v.name().to_owned()
@@ -369,6 +406,10 @@ fn run(lang: Lang, words: &[Vec<u8>], text: &[u8], args: &Args) -> Outcome {
         ));
     }
     if args.wants(PEERS[3]) {
+        let strs: Vec<&str> = words
+            .iter()
+            .map(|w| std::str::from_utf8(w).expect("the word lists are UTF-8"))
+            .collect();
         let (d, took) = timed(builds, || CharwiseDoubleArrayAhoCorasick::<u32>::new(&strs));
         engines.push((
             Engine::DaachorseCharwise(d.expect("daachorse builds")),
@@ -384,11 +425,17 @@ fn run(lang: Lang, words: &[Vec<u8>], text: &[u8], args: &Args) -> Outcome {
             .collect();
         engines.push((Engine::Ceiling(ceiling), Duration::ZERO));
     }
+    engines
+}
 
-    // Every engine must find the same matches.
-    if engines.is_empty() {
-        usage("no engine selected");
-    }
+/// One run of every engine, asserting that ours and the peers find the
+/// same matches; their tally.
+fn agreed_tally(
+    engines: &mut [(Engine<'_>, Duration)],
+    text: &[u8],
+    utf8: &str,
+    n: usize,
+) -> Tally {
     let tallies: Vec<Tally> = engines.iter_mut().map(|(e, _)| e.run(text, utf8)).collect();
     let reference = tallies[0];
     for ((e, _), t) in engines.iter().zip(&tallies) {
@@ -402,12 +449,21 @@ fn run(lang: Lang, words: &[Vec<u8>], text: &[u8], args: &Args) -> Outcome {
             );
         }
     }
+    reference
+}
 
-    // Interleaved rounds, each in a fresh random order, so that no engine
-    // always follows the same one (and finds the caches as it left them).
+/// Interleaved rounds, each in a fresh random order, so that no engine
+/// always follows the same one (and finds the caches as it left them);
+/// each engine's timed runs.
+fn interleaved_rounds(
+    engines: &mut [(Engine<'_>, Duration)],
+    text: &[u8],
+    utf8: &str,
+    rounds: usize,
+) -> Vec<Vec<Duration>> {
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); engines.len()];
     let mut rng = SplitMix64(SEED);
-    for _ in 0..args.rounds {
+    for _ in 0..rounds {
         let order = rng.permutation(engines.len());
         for at in order {
             // Untimed first: the timed run finds the caches warm with its
@@ -419,27 +475,7 @@ fn run(lang: Lang, words: &[Vec<u8>], text: &[u8], args: &Args) -> Outcome {
             times[at].push(t.elapsed());
         }
     }
-    let rows: Vec<Row> = engines
-        .iter()
-        .zip(times)
-        .map(|((e, build), t)| Row {
-            name: e.name().to_owned(),
-            peer: e.is_peer(),
-            build: *build,
-            heap: e.heap_bytes(),
-            matches: reference.matches,
-            mb_s: text.len() as f64 / 1e6 / median_duration(t).as_secs_f64(),
-        })
-        .collect();
-    let out = Outcome {
-        lang,
-        n,
-        non_ascii: words.iter().filter(|w| !w.is_ascii()).count(),
-        layout,
-        rows,
-    };
-    print_size(&out);
-    out
+    times
 }
 
 fn best_peer(rows: &[Row]) -> Option<&Row> {
