@@ -31,6 +31,8 @@
 //! ```
 
 mod common;
+#[path = "scaling/table.rs"]
+mod table;
 
 use std::cell::OnceCell;
 use std::time::{Duration, Instant};
@@ -38,11 +40,13 @@ use std::time::{Duration, Instant};
 use acmatch::{chunks, Automaton, Layout, Variant, DEFAULT_CHUNK};
 use common::engines::{self, Engine, Haystack, Kind, Reference, HYPERSCAN, PEER_IDS};
 use common::record::{self, Row, Slot};
+use criterion::measurement::WallTime;
 use criterion::{
-    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
+    Throughput,
 };
-use escape_lab::__private::fmt::{group as thousands, ns as fmt_ns, per_call};
 use serde::Serialize;
+use table::{print_run, Extra, Head, SizeInfo};
 use workload::scaling::{data_root, Corpus, Lang, SEED};
 
 #[global_allocator]
@@ -257,26 +261,6 @@ fn engine_specs(utf8: bool, words: usize) -> Vec<EngineSpec> {
     specs
 }
 
-/// What the table shows beside a benchmark's row.
-struct Extra {
-    engine: &'static str,
-    size: usize,
-    build: Option<Duration>,
-    heap_bytes: Option<usize>,
-}
-
-/// A size as the table heads it.
-struct SizeInfo {
-    label: String,
-    patterns: usize,
-    not_ascii: usize,
-    /// Matches per op and our automaton's layout, when a benchmark of this
-    /// size ran.
-    ran: Option<(u64, String)>,
-    /// The literal rows' layout, when one of them ran.
-    literal: Option<String>,
-}
-
 /// The input, as both JSON files record it: a file whose input differs is
 /// replaced, not merged.
 #[derive(Serialize)]
@@ -349,37 +333,14 @@ fn bench_lang(c: &mut Criterion, mut corpus: Corpus) {
             literal: OnceCell::new(),
         };
         let at = sizes.len();
-        for spec in engine_specs(utf8, size.patterns.len()) {
-            if !engines::peer_fits_build(spec.id, size.patterns.len()) {
-                eprintln!(
-                    "not benchmarking {group_name}/{}/{} in an unoptimised build: building it takes seconds there",
-                    spec.id, size.label
-                );
-                continue;
-            }
-            let engine_calls = if spec.variant.is_some() { calls } else { 1 };
-            let row = Row::new(
-                format!("{}/{}", spec.id, size.label),
-                spec.kind.name(),
-                bytes,
-                engine_calls,
-            );
-            let mut slot = Slot::new(&group_name, row);
-            group.bench_function(BenchmarkId::new(spec.id, &size.label), |b| {
-                slot.run(
-                    b,
-                    || build(&spec, &size, &h, &group_name),
-                    |s| s.engine.op(&h),
-                )
-            });
-            extras.push(Extra {
-                engine: spec.id,
-                size: at,
-                build: slot.state().map(|s| s.build),
-                heap_bytes: slot.state().map(|s| s.engine.heap_bytes()),
-            });
-            rows.push(slot.row);
-        }
+        let run = Run {
+            group_name: &group_name,
+            h: &h,
+            utf8,
+            bytes,
+            calls,
+        };
+        bench_size(&mut group, &run, &size, at, &mut rows, &mut extras);
         sizes.push(SizeInfo {
             label: size.label.clone(),
             patterns: size.patterns.len(),
@@ -396,29 +357,25 @@ fn bench_lang(c: &mut Criterion, mut corpus: Corpus) {
         return;
     }
 
-    let cut = if common::UNOPTIMISED {
-        format!(
-            " (cut: unoptimised build; the whole list is {} of its {} words)",
-            thousands(corpus.words.len() as u64),
-            thousands(full_words as u64)
-        )
-    } else {
-        String::new()
+    let head = Head {
+        group_name: &group_name,
+        full_words,
+        bytes,
+        calls,
     };
-    print_table(
-        &format!(
-            "{group_name}: {} words ({} not ASCII) over {} bytes of {} prose{cut}; one op = one pass: {} calls of {} bytes for our variants, one find-all for the peers",
-            thousands(corpus.words.len() as u64),
-            thousands(corpus.not_ascii() as u64),
-            thousands(bytes),
-            corpus.lang.name(),
-            thousands(calls),
-            thousands(DEFAULT_CHUNK as u64),
-        ),
-        &sizes,
-        &rows,
-        &extras,
-    );
+    print_run(&head, &corpus, &sizes, &rows, &extras);
+    save_records(&group_name, &corpus, &h, &rows, &extras, &sizes);
+}
+
+/// Writes `scaling.json` and `allocations.json` for one language's run.
+fn save_records(
+    group_name: &str,
+    corpus: &Corpus,
+    h: &Haystack<'_>,
+    rows: &[Row],
+    extras: &[Extra],
+    sizes: &[SizeInfo],
+) {
     let input = record::to_value(&Input {
         language: corpus.lang.name(),
         words: corpus.words.len(),
@@ -432,7 +389,7 @@ fn bench_lang(c: &mut Criterion, mut corpus: Corpus) {
     });
     let scaling_entries = rows
         .iter()
-        .zip(&extras)
+        .zip(extras)
         .filter(|(r, _)| r.ran() && !r.profiled)
         .filter_map(|(r, x)| {
             let entry = ScalingEntry {
@@ -445,128 +402,70 @@ fn bench_lang(c: &mut Criterion, mut corpus: Corpus) {
         })
         .collect();
     record::save(
-        &group_name,
+        group_name,
         "scaling.json",
         OP,
         input.clone(),
         scaling_entries,
     );
     record::save(
-        &group_name,
+        group_name,
         "allocations.json",
         OP,
         input,
-        record::allocation_entries(&rows),
+        record::allocation_entries(rows),
     );
 }
 
-fn print_table(title: &str, sizes: &[SizeInfo], rows: &[Row], extras: &[Extra]) {
-    let timed = !common::UNOPTIMISED;
-    let frontier = rows
-        .iter()
-        .any(|r| r.ran() && r.kind == Kind::Frontier.name());
-    println!("\n{title}");
-    for (at, size) in sizes.iter().enumerate() {
-        let here: Vec<(&Row, &Extra)> = rows
-            .iter()
-            .zip(extras)
-            .filter(|(r, x)| x.size == at && r.ran())
-            .collect();
-        if here.is_empty() {
+/// What every size of one language's run shares.
+struct Run<'a> {
+    group_name: &'a str,
+    h: &'a Haystack<'a>,
+    utf8: bool,
+    bytes: u64,
+    calls: u64,
+}
+
+/// Benchmarks every engine at one size (`at` in the table), adding its
+/// rows and what the table shows beside them.
+fn bench_size(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    run: &Run<'_>,
+    size: &Size,
+    at: usize,
+    rows: &mut Vec<Row>,
+    extras: &mut Vec<Extra>,
+) {
+    for spec in engine_specs(run.utf8, size.patterns.len()) {
+        if !engines::peer_fits_build(spec.id, size.patterns.len()) {
+            eprintln!(
+                "not benchmarking {}/{}/{} in an unoptimised build: building it takes seconds there",
+                run.group_name, spec.id, size.label
+            );
             continue;
         }
-        let (matches, layout) = size
-            .ran
-            .as_ref()
-            .map_or(("-".to_owned(), "-"), |(m, l)| (thousands(*m), l.as_str()));
-        let literal = size
-            .literal
-            .as_deref()
-            .map_or(String::new(), |l| format!("; *-literal: {l}"));
-        println!(
-            "\nN = {} ({} words, {} not ASCII): {matches} matches per op; ours: {layout}{literal}",
-            size.label,
-            thousands(size.patterns as u64),
-            thousands(size.not_ascii as u64),
+        let engine_calls = if spec.variant.is_some() { run.calls } else { 1 };
+        let row = Row::new(
+            format!("{}/{}", spec.id, size.label),
+            spec.kind.name(),
+            run.bytes,
+            engine_calls,
         );
-        // The fastest peer of this size, and Hyperscan, in this run.
-        let best = record::best_peer(here.iter().map(|(r, _)| *r));
-        let hs = here
-            .iter()
-            .find(|(r, _)| r.kind == Kind::Frontier.name())
-            .and_then(|(r, _)| Some((r.mb_per_s()?, r.id.as_str())));
-        let mut header = format!("{:<20}", "engine");
-        if timed {
-            header.push_str(&format!(" {:>9} {:>8}", "MB/s", "vs peer"));
-            if frontier {
-                header.push_str(&format!(" {:>7}", "vs hs"));
-            }
-        }
-        header.push_str(&format!(" {:>13} {:>11}", "B/op", "allocs/op"));
-        if timed {
-            header.push_str(&format!(" {:>10}", "build"));
-        }
-        header.push_str(&format!(" {:>13}", "heap bytes"));
-        println!("{header}");
-        for (r, x) in here {
-            let name = if r.profiled {
-                format!("{} (p)", x.engine)
-            } else {
-                x.engine.to_owned()
-            };
-            if let Some(e) = &r.error {
-                println!("{name:<20} error: {e}");
-                continue;
-            }
-            let mut line = format!("{name:<20}");
-            if timed {
-                // MB/s only beside a peer of this size from this run.
-                let mbs = if best.is_some() || hs.is_some() {
-                    record::mb_s(r)
-                } else {
-                    "-".to_owned()
-                };
-                line.push_str(&format!(" {mbs:>9} {:>8}", record::vs(r, best)));
-                if frontier {
-                    line.push_str(&format!(" {:>7}", record::vs(r, hs)));
-                }
-            }
-            line.push_str(&format!(
-                " {:>13} {:>11}",
-                per_call(r.counts.bytes, r.ops),
-                per_call(r.counts.allocs, r.ops)
-            ));
-            if timed {
-                let build = x
-                    .build
-                    .map_or("-".to_owned(), |d| fmt_ns(d.as_nanos() as f64));
-                line.push_str(&format!(" {build:>10}"));
-            }
-            let heap = x.heap_bytes.map_or("-".to_owned(), |h| thousands(h as u64));
-            line.push_str(&format!(" {heap:>13}"));
-            println!("{line}");
-        }
-    }
-    println!(
-        "\nB and allocs: exact totals over every op criterion ran (its warm-up included), divided; heap bytes: each crate's own figure (acmatch heap_bytes, aho-corasick memory_usage, daachorse heap_bytes, Hyperscan hs_database_size)"
-    );
-    if timed {
-        println!(
-            "MB/s: 10^6 bytes/s, mean over the same ops, timed by the bench around the loop it counts (criterion's own estimates are above); shown only beside a peer of the same N from this run; vs peer: relative to the fastest of aho-corasick and daachorse at that N{}",
-            if frontier {
-                "; vs hs: relative to Hyperscan"
-            } else {
-                ""
-            }
-        );
-        println!(
-            "build: median of {BUILDS} builds; our variants share one automaton, hence one build"
-        );
-    } else {
-        println!("times: not shown, this build is unoptimised (cargo test --benches)");
-    }
-    if rows.iter().any(|r| r.profiled) {
-        println!("(p): ran under the profiler (--profile-time); its figures are not written");
+        let mut slot = Slot::new(run.group_name, row);
+        group.bench_function(BenchmarkId::new(spec.id, &size.label), |b| {
+            slot.run(
+                b,
+                || build(&spec, size, run.h, run.group_name),
+                |s| s.engine.op(run.h),
+            )
+        });
+        extras.push(Extra {
+            engine: spec.id,
+            size: at,
+            build: slot.state().map(|s| s.build),
+            heap_bytes: slot.state().map(|s| s.engine.heap_bytes()),
+        });
+        rows.push(slot.row);
     }
 }
 
