@@ -58,6 +58,11 @@ pub mod mapping;
 pub mod read;
 #[cfg(feature = "lab")]
 pub mod source;
+mod dwarf;
+mod dwarf_names;
+mod dwarf_unit;
+#[cfg(test)]
+mod dwarf_tests;
 pub mod symbolize;
 
 pub use error::Error;
