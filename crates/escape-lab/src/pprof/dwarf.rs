@@ -7,7 +7,7 @@
 
 use super::dwarf_unit::{self, RawFrame, R};
 use super::symbolize::Frame;
-use gimli::{EndianSlice, RunTimeEndian};
+use gimli::{EndianSlice, RunTimeEndian, Section};
 use object::elf;
 use object::read::elf::{FileHeader, SectionHeader, Sym};
 use std::collections::BTreeMap;
@@ -62,11 +62,18 @@ struct Loaded {
 }
 
 fn main_program() -> Option<Loaded> {
-    unsafe extern "C" fn first(info: *mut libc::dl_phdr_info, _: libc::size_t, data: *mut libc::c_void) -> libc::c_int {
+    unsafe extern "C" fn first(
+        info: *mut libc::dl_phdr_info,
+        _: libc::size_t,
+        data: *mut libc::c_void,
+    ) -> libc::c_int {
         // SAFETY: `data` is the `Option<Loaded>` below; `info` and its
         // program headers are valid during the callback.
         let (out, info) = unsafe { (&mut *data.cast::<Option<Loaded>>(), &*info) };
         let mut segments = Vec::new();
+        if info.dlpi_phdr.is_null() {
+            return 1;
+        }
         for i in 0..usize::from(info.dlpi_phnum) {
             // SAFETY: `dlpi_phnum` headers follow `dlpi_phdr`.
             let ph = unsafe { &*info.dlpi_phdr.add(i) };
@@ -107,9 +114,10 @@ impl Symtab<'_> {
 }
 
 /// Resolves the addresses (of this process) that lie in the main
-/// executable; the others are left out of the answer, for the caller to
-/// resolve another way. `None` when the executable cannot be read this way
-/// (no mapping, not ELF64, compressed debug sections): resolve everything
+/// executable; the others, and those whose DWARF could not be read, are
+/// left out of the answer, for the caller to resolve another way. `None`
+/// when the executable cannot be read this way (no mapping, not ELF64,
+/// compressed debug sections, no `.debug_info`): resolve everything
 /// another way then.
 ///
 /// # Allocation
@@ -140,7 +148,11 @@ pub(crate) fn resolve_main(addresses: &[u64]) -> Option<Vec<(u64, Vec<Frame>)>> 
         strings: syms.strings(),
     };
     let big = matches!(endian, object::Endianness::Big);
-    let run_endian = if big { RunTimeEndian::Big } else { RunTimeEndian::Little };
+    let run_endian = if big {
+        RunTimeEndian::Big
+    } else {
+        RunTimeEndian::Little
+    };
     let mut compressed = false;
     let dwarf = gimli::Dwarf::load(|id| -> Result<R<'_>, ()> {
         let bytes = match sections.section_by_name(endian, id.name().as_bytes()) {
@@ -153,66 +165,170 @@ pub(crate) fn resolve_main(addresses: &[u64]) -> Option<Vec<(u64, Vec<Frame>)>> 
         Ok(EndianSlice::new(bytes, run_endian))
     })
     .ok()?;
-    if compressed {
+    // Compressed sections would have to be inflated into memory, and an
+    // executable without `.debug_info` may have it in a separate file
+    // (`.gnu_debuglink`) or none: `backtrace` handles those.
+    if compressed || dwarf.debug_info.reader().is_empty() {
         return None;
     }
     let in_main = |a: u64| {
         let svma = a.wrapping_sub(loaded.bias);
-        loaded.segments.iter().any(|&(b, e)| b <= svma && svma < e).then_some(svma)
+        loaded
+            .segments
+            .iter()
+            .any(|&(b, e)| b <= svma && svma < e)
+            .then_some(svma)
     };
-    let mut queries: Vec<(u64, u64)> = addresses.iter().filter_map(|&a| Some((in_main(a)?, a))).collect();
+    let mut queries: Vec<(u64, u64)> = addresses
+        .iter()
+        .filter_map(|&a| Some((in_main(a)?, a)))
+        .collect();
     queries.sort_unstable();
     queries.dedup();
     let svmas: Vec<u64> = queries.iter().map(|q| q.0).collect();
-    let answers = resolve_dwarf(&dwarf, &svmas);
+    let answers = resolve_dwarf(&dwarf, &svmas)?;
     let out = queries
         .iter()
         .zip(answers)
-        .map(|(&(svma, avma), raw)| (avma, to_frames(raw, svma, &symtab)))
+        .filter_map(|(&(svma, avma), raw)| Some((avma, to_frames(raw.ok()?, svma, &symtab))))
         .collect();
     Some(out)
 }
 
-// The DWARF frames of each sorted, distinct file address: the first unit
-// (in .debug_aranges' order) that knows the address wins.
-fn resolve_dwarf<'a>(dwarf: &gimli::Dwarf<R<'a>>, svmas: &[u64]) -> Vec<Option<Vec<RawFrame<'a>>>> {
-    let mut answers: Vec<Option<(usize, Vec<RawFrame<'a>>)>> = svmas.iter().map(|_| None).collect();
-    // unit offset -> (query index, candidate rank)
-    let mut by_unit: BTreeMap<gimli::DebugInfoOffset, Vec<(usize, usize)>> = BTreeMap::new();
-    let mut rank = 0usize;
+/// What the DWARF says of one address: `Ok(Some(frames))`, `Ok(None)` when
+/// no unit knows it (the symbol table's name is then all `backtrace` gives
+/// too), `Err(())` when a unit that may hold it could not be read (malformed
+/// DWARF, a split unit whose `.dwo` lives elsewhere): the caller resolves it
+/// another way then.
+type Answer<'a> = Result<Option<Vec<RawFrame<'a>>>, ()>;
+
+/// How much a unit is preferred for an address, lowest first: addr2line
+/// tries the units whose range holds the address by the range's end, then
+/// by the unit's place in `.debug_info`.
+type Rank = (u64, usize);
+
+// The units that may hold each sorted, distinct file address: a unit's
+// ranges are its `.debug_aranges` entries, else (no entry) its root's
+// `DW_AT_ranges` or `DW_AT_low_pc`/`DW_AT_high_pc`. (addr2line prefers
+// `DW_AT_ranges` to `.debug_aranges`; reading it would parse every unit's
+// abbreviations on every call; the differential test, on this project's
+// own binary, finds no address where it matters.) `None` when the unit
+// list cannot be read.
+fn candidate_units(
+    dwarf: &gimli::Dwarf<R<'_>>,
+    svmas: &[u64],
+) -> Option<BTreeMap<gimli::DebugInfoOffset, Vec<(usize, Rank)>>> {
+    // unit offset -> its `.debug_aranges` sets
+    let mut aranges: BTreeMap<gimli::DebugInfoOffset, Vec<gimli::DebugArangesOffset>> =
+        BTreeMap::new();
     let mut headers = dwarf.debug_aranges.headers();
-    while let Ok(Some(header)) = headers.next() {
-        let mut entries = header.entries();
-        while let Ok(Some(entry)) = entries.next() {
-            let r = entry.range();
-            let a = svmas.partition_point(|&q| q < r.begin);
-            let b = svmas.partition_point(|&q| q < r.end);
-            for i in a..b.max(a) {
-                by_unit.entry(header.debug_info_offset()).or_default().push((i, rank));
-                rank += 1;
+    while let Some(header) = headers.next().ok()? {
+        aranges
+            .entry(header.debug_info_offset())
+            .or_default()
+            .push(header.offset());
+    }
+    let mut by_unit: BTreeMap<gimli::DebugInfoOffset, Vec<(usize, Rank)>> = BTreeMap::new();
+    let mut unit_id = 0usize;
+    let mut add = |offset: gimli::DebugInfoOffset, unit_id: usize, begin: u64, end: u64| {
+        for i in dwarf_unit::span(svmas, begin, end) {
+            by_unit.entry(offset).or_default().push((i, (end, unit_id)));
+        }
+    };
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().ok()? {
+        let Some(offset) = header.debug_info_offset() else {
+            continue;
+        };
+        if matches!(
+            header.type_(),
+            gimli::UnitType::Type { .. }
+                | gimli::UnitType::SplitType { .. }
+                | gimli::UnitType::Partial
+        ) {
+            continue;
+        }
+        unit_id += 1;
+        let mut add = |b, e| add(offset, unit_id, b, e);
+        if let Some(sets) = aranges.get(&offset) {
+            for &set in sets {
+                let Ok(set) = dwarf.debug_aranges.header(set) else {
+                    continue;
+                };
+                let mut entries = set.entries();
+                // An entry that overflows is skipped (as addr2line does); a
+                // parse error ends the set.
+                while let Some(entry) = entries.next().transpose() {
+                    if let Ok(entry) = entry {
+                        let r = entry.range();
+                        add(r.begin, r.end);
+                    }
+                }
+            }
+        } else {
+            // Not in `.debug_aranges` (clang leaves it out by default): the
+            // unit's own ranges, its header and abbreviations parsed for
+            // the time of it.
+            let Ok(unit) = dwarf.unit(header) else {
+                continue;
+            };
+            let unit = unit.unit_ref(dwarf);
+            if let Ok(ranges) = dwarf_unit::unit_ranges(unit) {
+                let _ = ranges.each(unit, add);
             }
         }
     }
+    Some(by_unit)
+}
+
+// The DWARF answer for each sorted, distinct file address: the first unit
+// that knows the address wins; `None` when the units cannot be listed.
+fn resolve_dwarf<'a>(dwarf: &gimli::Dwarf<R<'a>>, svmas: &[u64]) -> Option<Vec<Answer<'a>>> {
+    let by_unit = candidate_units(dwarf, svmas)?;
+    let mut answers: Vec<Option<(Rank, Vec<RawFrame<'a>>)>> = svmas.iter().map(|_| None).collect();
+    let mut failed = vec![false; svmas.len()];
     for (offset, mut wanted) in by_unit {
         wanted.sort_unstable();
         wanted.dedup_by_key(|w| w.0);
-        let Ok(header) = dwarf.debug_info.header_from_offset(offset) else {
-            continue;
-        };
-        let Ok(unit) = dwarf.unit(header) else {
-            continue;
+        let unit = dwarf
+            .debug_info
+            .header_from_offset(offset)
+            .and_then(|header| dwarf.unit(header));
+        // A skeleton unit's functions and lines are in a `.dwo` file that
+        // only `backtrace` goes looking for.
+        let unit = match unit {
+            Ok(unit) if unit.dwo_id.is_none() => unit,
+            _ => {
+                wanted.iter().for_each(|w| failed[w.0] = true);
+                continue;
+            }
         };
         let idx: Vec<usize> = wanted.iter().map(|w| w.0).collect();
         let qs: Vec<u64> = idx.iter().map(|&i| svmas[i]).collect();
         let got = dwarf_unit::resolve(unit.unit_ref(dwarf), &qs);
         for ((&i, frames), &(_, rank)) in idx.iter().zip(got).zip(&wanted) {
-            let Some(frames) = frames else { continue };
-            if answers[i].as_ref().is_none_or(|(r, _)| rank < *r) {
-                answers[i] = Some((rank, frames));
+            match frames {
+                None => failed[i] = true,
+                Some(frames) if frames.is_empty() => {}
+                Some(frames) => {
+                    if answers[i].as_ref().is_none_or(|(r, _)| rank < *r) {
+                        answers[i] = Some((rank, frames));
+                    }
+                }
             }
         }
     }
-    answers.into_iter().map(|a| a.map(|(_, f)| f)).collect()
+    Some(
+        answers
+            .into_iter()
+            .zip(failed)
+            .map(|(a, failed)| match a {
+                Some((_, frames)) => Ok(Some(frames)),
+                None if failed => Err(()),
+                None => Ok(None),
+            })
+            .collect(),
+    )
 }
 
 // Frames as `backtrace` gives them: a missing DWARF name is the symbol

@@ -53,5 +53,41 @@ fn streaming_frames_equal_backtrace_frames() {
         differ.len()
     );
     assert!(inlined > 100, "{inlined}");
-    assert!(differ.is_empty(), "{} of {} differ", differ.len(), addresses.len());
+    assert!(
+        differ.is_empty(),
+        "{} of {} differ",
+        differ.len(),
+        addresses.len()
+    );
+}
+
+#[test]
+fn odd_addresses_answer_as_backtrace_does() {
+    // Zero, tiny, the top of the address space, data (a static), the
+    // stack, and a function's address with its neighbours: no panic, and
+    // the same frames as the `backtrace` path.
+    static DATA: [u8; 4] = [1, 2, 3, 4];
+    let local = 0u8;
+    let f = addresses as fn() -> Vec<u64> as usize as u64;
+    let odd = [
+        0,
+        1,
+        8,
+        u64::MAX,
+        u64::MAX - 1,
+        std::ptr::addr_of!(DATA) as u64,
+        std::ptr::addr_of!(local) as u64,
+        f - 1,
+        f,
+        f + 1,
+    ];
+    let mut s = Symbolizer::new();
+    s.resolve_many(odd);
+    for a in odd {
+        assert_eq!(*s.resolve(a), *resolve_with_backtrace(a), "{a:#x}");
+    }
+    // Nothing asked: nothing looked up.
+    let mut empty = Symbolizer::new();
+    empty.resolve_many([]);
+    assert_eq!(empty.lookups(), 0);
 }

@@ -57,8 +57,9 @@ struct Found<'a> {
 }
 
 /// The frames, innermost first, of each of `queries` (sorted, distinct,
-/// file addresses) in `unit`: `None` for an address the unit knows nothing
-/// of (neither a function nor a line), or whose DWARF is malformed.
+/// file addresses) in `unit`: empty for an address the unit knows nothing
+/// of (neither a function nor a line), `None` when the unit's DWARF could
+/// not be read for it (malformed).
 ///
 /// # Allocation
 ///
@@ -70,16 +71,20 @@ pub(crate) fn resolve<'a>(
 ) -> Vec<Option<Vec<RawFrame<'a>>>> {
     let mut found: Vec<Found<'a>> = queries.iter().map(|_| Found::default()).collect();
     let lines = unit.line_program.clone();
-    let header = lines.and_then(|program| stream_rows(program, queries, &mut found).ok());
+    let header = match lines.map(|program| stream_rows(program, queries, &mut found)) {
+        Some(Ok(header)) => Some(header),
+        Some(Err(_)) => {
+            // addr2line fails the whole lookup when the line program is bad.
+            return queries.iter().map(|_| None).collect();
+        }
+        None => None,
+    };
     if find_functions(unit, queries, &mut found).is_err() {
         found.iter_mut().for_each(|f| f.failed = true);
     }
     walk_functions(unit, queries, &mut found);
     let file = |index: u64| header.as_ref().and_then(|h| file_name(unit, h, index));
-    found
-        .into_iter()
-        .map(|f| frames_of(f, &file))
-        .collect()
+    found.into_iter().map(|f| frames_of(f, &file)).collect()
 }
 
 type Header<'a> = gimli::LineProgramHeader<R<'a>>;
@@ -94,7 +99,15 @@ fn frames_of<'a>(f: Found<'a>, file: &dyn Fn(u64) -> Option<String>) -> Option<V
         column: (r.line != 0).then_some(r.column),
     });
     if f.function.is_none() {
-        return loc.map(|l| vec![RawFrame { name: None, loc: Some(l) }]);
+        return Some(
+            loc.map(|l| {
+                vec![RawFrame {
+                    name: None,
+                    loc: Some(l),
+                }]
+            })
+            .unwrap_or_default(),
+        );
     }
     let mut frames = Vec::with_capacity(f.chain.len() + 1);
     for inl in f.chain.iter().rev() {
@@ -150,8 +163,8 @@ fn stream_rows<'a>(
     Ok(rows.header().clone())
 }
 
-// The indices of the queries in `[from, to)`.
-fn span(queries: &[u64], from: u64, to: u64) -> std::ops::Range<usize> {
+/// The indices of the sorted `queries` in `[from, to)`.
+pub(crate) fn span(queries: &[u64], from: u64, to: u64) -> std::ops::Range<usize> {
     let a = queries.partition_point(|&q| q < from);
     let b = queries.partition_point(|&q| q < to);
     a..b.max(a)
@@ -164,9 +177,8 @@ fn file_name<'a>(unit: UnitRef<'_, R<'a>>, header: &Header<'a>, index: u64) -> O
         // DWARF 4 and older have no entry 0; addr2line names it "".
         return (index == 0).then(String::new);
     };
-    let string = |v| -> Option<String> {
-        Some(unit.attr_string(v).ok()?.to_string_lossy().into_owned())
-    };
+    let string =
+        |v| -> Option<String> { Some(unit.attr_string(v).ok()?.to_string_lossy().into_owned()) };
     let mut path = match unit.comp_dir {
         Some(dir) => dir.to_string_lossy().into_owned(),
         None => String::new(),
@@ -212,9 +224,13 @@ impl Ranges {
     ) -> gimli::Result<bool> {
         match (attr.name(), attr.value()) {
             (gimli::DW_AT_low_pc, AttributeValue::Addr(v)) => self.low = Some(v),
-            (gimli::DW_AT_low_pc, AttributeValue::DebugAddrIndex(i)) => self.low = Some(unit.address(i)?),
+            (gimli::DW_AT_low_pc, AttributeValue::DebugAddrIndex(i)) => {
+                self.low = Some(unit.address(i)?)
+            }
             (gimli::DW_AT_high_pc, AttributeValue::Addr(v)) => self.high = Some(v),
-            (gimli::DW_AT_high_pc, AttributeValue::DebugAddrIndex(i)) => self.high = Some(unit.address(i)?),
+            (gimli::DW_AT_high_pc, AttributeValue::DebugAddrIndex(i)) => {
+                self.high = Some(unit.address(i)?)
+            }
             (gimli::DW_AT_high_pc, AttributeValue::Udata(v)) => self.size = Some(v),
             (gimli::DW_AT_ranges, v) => self.list = unit.attr_ranges_offset(v)?,
             (gimli::DW_AT_low_pc | gimli::DW_AT_high_pc, _) => {}
@@ -224,7 +240,11 @@ impl Ranges {
     }
 
     /// Calls `f` with each non-empty range `[begin, end)`.
-    pub(crate) fn each(&self, unit: UnitRef<'_, R<'_>>, mut f: impl FnMut(u64, u64)) -> gimli::Result<()> {
+    pub(crate) fn each(
+        &self,
+        unit: UnitRef<'_, R<'_>>,
+        mut f: impl FnMut(u64, u64),
+    ) -> gimli::Result<()> {
         let mut add = |b: u64, e: u64| {
             if b < e {
                 f(b, e);
@@ -244,8 +264,25 @@ impl Ranges {
     }
 }
 
+/// The range attributes of the unit's root entry.
+pub(crate) fn unit_ranges(unit: UnitRef<'_, R<'_>>) -> gimli::Result<Ranges> {
+    let mut entries = unit.entries_raw(None)?;
+    let mut ranges = Ranges::default();
+    if let Some(abbrev) = entries.read_abbreviation()? {
+        for spec in abbrev.attributes() {
+            let attr = entries.read_attribute(*spec)?;
+            ranges.take(unit, &attr)?;
+        }
+    }
+    Ok(ranges)
+}
+
 // Every subprogram of the unit (nested ones too): which queries it covers.
-fn find_functions(unit: UnitRef<'_, R<'_>>, queries: &[u64], found: &mut [Found<'_>]) -> gimli::Result<()> {
+fn find_functions(
+    unit: UnitRef<'_, R<'_>>,
+    queries: &[u64],
+    found: &mut [Found<'_>],
+) -> gimli::Result<()> {
     let mut entries = unit.entries_raw(None)?;
     while !entries.is_empty() {
         let offset = entries.next_offset();
@@ -272,17 +309,22 @@ fn find_functions(unit: UnitRef<'_, R<'_>>, queries: &[u64], found: &mut [Found<
 
 // Each function found: its name and the inlined calls covering its queries.
 fn walk_functions<'a>(unit: UnitRef<'_, R<'a>>, queries: &[u64], found: &mut [Found<'a>]) {
-    let mut functions: Vec<UnitOffset> = found.iter().filter_map(|f| f.function).collect();
-    functions.sort_unstable();
-    functions.dedup();
-    for function in functions {
-        let mine: Vec<usize> = (0..found.len())
-            .filter(|&i| found[i].function == Some(function))
-            .collect();
-        let ok = walk_function(unit, function, queries, &mine, found);
-        if ok.is_err() {
+    // The queries grouped by function, each function walked once.
+    let mut order: Vec<(UnitOffset, usize)> = found
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| Some((f.function?, i)))
+        .collect();
+    order.sort_unstable();
+    let mut start = 0;
+    while start < order.len() {
+        let function = order[start].0;
+        let end = start + order[start..].partition_point(|o| o.0 == function);
+        let mine: Vec<usize> = order[start..end].iter().map(|o| o.1).collect();
+        if walk_function(unit, function, queries, &mine, found).is_err() {
             mine.iter().for_each(|&i| found[i].failed = true);
         }
+        start = end;
     }
 }
 
@@ -335,7 +377,8 @@ fn walk_function<'a>(
                     for &i in mine {
                         let f = &mut found[i];
                         let q = queries[i];
-                        let fits = f.chain.len() == level && f.chain.last().map(|c| c.offset) == parent;
+                        let fits =
+                            f.chain.len() == level && f.chain.last().map(|c| c.offset) == parent;
                         if fits && b <= q && q < e {
                             f.chain.push(inl);
                         }
@@ -370,10 +413,10 @@ fn read_inlined<'a>(
             continue;
         }
         match (attr.name(), attr.value()) {
-            (gimli::DW_AT_call_file, AttributeValue::FileIndex(fi)) => {
-                if fi > 0 || unit.header.version() >= 5 {
-                    inl.call_file = Some(fi);
-                }
+            (gimli::DW_AT_call_file, AttributeValue::FileIndex(fi))
+                if fi > 0 || unit.header.version() >= 5 =>
+            {
+                inl.call_file = Some(fi);
             }
             (gimli::DW_AT_call_line, _) => inl.call_line = attr.udata_value().unwrap_or(0) as u32,
             (gimli::DW_AT_call_column, _) => {

@@ -47,6 +47,11 @@
 #[cfg(feature = "lab")]
 pub mod costs;
 pub mod cpu;
+mod dwarf;
+mod dwarf_names;
+#[cfg(test)]
+mod dwarf_tests;
+mod dwarf_unit;
 pub mod encode;
 mod error;
 pub mod fold;
@@ -58,11 +63,6 @@ pub mod mapping;
 pub mod read;
 #[cfg(feature = "lab")]
 pub mod source;
-mod dwarf;
-mod dwarf_names;
-mod dwarf_unit;
-#[cfg(test)]
-mod dwarf_tests;
 pub mod symbolize;
 
 pub use error::Error;

@@ -100,17 +100,21 @@ impl Symbolizer {
     ///
     /// # Allocation
     ///
-    /// On the first lookup of an address, what [`resolve_many`]
-    /// (Symbolizer::resolve_many) allocates for one address (the
-    /// executable is mapped and its symbol table sorted for this one
-    /// lookup: batch with `resolve_many` when there are many). Later
-    /// lookups of the same address only clone an `Arc`.
+    /// On the first lookup of an address: the frames (their names and file
+    /// names) and a cache entry; the `backtrace` crate also parses and keeps
+    /// the debug info of the object the address is in the first time it
+    /// meets it (its own global cache). Later lookups of the same address
+    /// only clone an `Arc`. To symbolize many addresses without that cache,
+    /// call [`resolve_many`](Symbolizer::resolve_many) (or
+    /// [`prefetch_stacks`](Symbolizer::prefetch_stacks)) first.
     pub fn resolve(&mut self, address: u64) -> Frames {
         if let Some(frames) = self.cache.get(&address) {
             return Arc::clone(frames);
         }
-        self.resolve_many([address]);
-        self.cache.get(&address).cloned().unwrap_or_else(|| Arc::from([]))
+        self.lookups += 1;
+        let frames: Frames = resolve_with_backtrace(address).into();
+        self.cache.insert(address, Arc::clone(&frames));
+        frames
     }
 
     /// Resolves every address not cached yet in one pass, so that later
@@ -121,7 +125,9 @@ impl Symbolizer {
     /// once, nothing of it kept), so the memory does not grow with the
     /// size of the debug info; other addresses (shared libraries) go
     /// through the `backtrace` crate, which parses and keeps the debug info
-    /// of their object.
+    /// of their object; so do main-executable addresses when its DWARF
+    /// cannot be read this way (no `.debug_info` in the file, compressed
+    /// sections, split units, malformed DWARF).
     ///
     /// # Allocation
     ///
@@ -145,11 +151,30 @@ impl Symbolizer {
             self.cache.insert(address, frames.into());
         }
         for address in new {
-            if !self.cache.contains_key(&address) {
-                let frames: Frames = resolve_with_backtrace(address).into();
-                self.cache.insert(address, frames);
-            }
+            self.cache
+                .entry(address)
+                .or_insert_with(|| resolve_with_backtrace(address).into());
         }
+    }
+
+    /// [`resolve_many`](Symbolizer::resolve_many) for the lookup addresses
+    /// of stacks given leaf first as sampled ([`lookup_address`] applied as
+    /// [`resolve_stack`](Symbolizer::resolve_stack) does), so that resolving
+    /// them afterwards only hits the cache.
+    ///
+    /// # Allocation
+    ///
+    /// What `resolve_many` allocates, and the list of addresses.
+    pub fn prefetch_stacks<'s>(&mut self, stacks: impl IntoIterator<Item = &'s [u64]>) {
+        let addresses: Vec<u64> = stacks
+            .into_iter()
+            .flat_map(|ips| {
+                ips.iter()
+                    .enumerate()
+                    .map(|(i, &ip)| lookup_address(ip, i == 0))
+            })
+            .collect();
+        self.resolve_many(addresses);
     }
 
     /// Resolves a stack given leaf first as sampled (the leaf an executing
