@@ -96,6 +96,15 @@ pub fn heap_profile(
         b.comment(c);
     }
 
+    // Every stack's addresses symbolized in one pass (see
+    // `Symbolizer::resolve_many`), the loop below then only hits the cache.
+    symbolizer.prefetch_stacks(
+        snapshot
+            .stacks
+            .iter()
+            .filter(|s| !s.overflow)
+            .map(|s| s.frames.as_slice()),
+    );
     for s in &snapshot.stacks {
         let round = |v: f64| v.round() as i64;
         let values = [

@@ -28,10 +28,10 @@
 //! `perf_signal_handler` and the kernel's signal trampoline) are removed, so
 //! `addresses[0]` is the interrupted instruction.
 
-use std::collections::{BTreeMap, HashMap};
-use std::os::raw::c_void;
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use super::symbolize::Symbolizer;
 use super::Error;
 
 /// The highest sampling frequency [`CpuProfiler::start`] uses: the kernel's
@@ -105,9 +105,10 @@ impl CpuProfiler {
     /// # Allocation
     ///
     /// pprof-rs's unresolved report (a map of its stacks), one `Vec<u64>`
-    /// per distinct stack, and a small cache of the function names looked
-    /// up to find the signal handler's frames (one symbol lookup per
-    /// distinct function among the first frames of each stack).
+    /// per distinct stack, and the frames of the distinct functions among
+    /// the first frames of each stack, symbolized in one
+    /// [`Symbolizer::resolve_many`] pass to find the signal handler's
+    /// frames (dropped before returning).
     ///
     /// # Errors
     ///
@@ -121,29 +122,42 @@ impl CpuProfiler {
             .map_err(|source| Error::Report { source })?;
         drop(self.guard);
 
-        let mut handler_cache: HashMap<usize, bool> = HashMap::new();
-        let mut merged: BTreeMap<Vec<u64>, u64> = BTreeMap::new();
-        for (frames, &count) in &report.data {
-            let Ok(count) = u64::try_from(count) else {
-                continue;
-            };
-            if count == 0 {
-                continue;
+        let stacks: Vec<(Vec<(u64, usize)>, u64)> = report
+            .data
+            .iter()
+            .filter_map(|(frames, &count)| {
+                let count = u64::try_from(count).ok().filter(|&c| c > 0)?;
+                let ips = frames
+                    .frames
+                    .iter()
+                    .map(|f| (f.ip() as usize as u64, f.symbol_address() as usize))
+                    .collect();
+                Some((ips, count))
+            })
+            .collect();
+        let key = |function_start: usize, ip: u64| {
+            if function_start == 0 {
+                ip as usize
+            } else {
+                function_start
             }
-            let ips: Vec<(u64, usize)> = frames
-                .frames
-                .iter()
-                .map(|f| (f.ip() as usize as u64, f.symbol_address() as usize))
-                .collect();
-            let addresses = strip_handler_frames(&ips, |function_start, ip| {
-                let key = if function_start == 0 {
-                    ip as usize
-                } else {
-                    function_start
-                };
-                *handler_cache
-                    .entry(key)
-                    .or_insert_with(|| is_signal_handler(key))
+        };
+        // The functions that may be the handler, symbolized in one pass
+        // (see `Symbolizer::resolve_many`) rather than one `backtrace`
+        // lookup each, which would parse and keep the debug info.
+        let mut names = Symbolizer::new();
+        names.resolve_many(stacks.iter().flat_map(|(ips, _)| {
+            ips.iter()
+                .take(HANDLER_SEARCH_DEPTH)
+                .map(|&(ip, start)| key(start, ip) as u64)
+        }));
+        let mut merged: BTreeMap<Vec<u64>, u64> = BTreeMap::new();
+        for (ips, count) in &stacks {
+            let addresses = strip_handler_frames(ips, |function_start, ip| {
+                names
+                    .resolve(key(function_start, ip) as u64)
+                    .iter()
+                    .any(|f| f.system_name == SIGNAL_HANDLER)
             });
             if addresses.is_empty() {
                 continue;
@@ -207,6 +221,11 @@ pub struct CpuSample {
     pub count: u64,
 }
 
+// The handler is among the first few frames; searching them all would
+// cost one (cached) lookup per distinct function, which is cheap too,
+// but the bound keeps a stack without the handler from paying it.
+const HANDLER_SEARCH_DEPTH: usize = 16;
+
 /// Drops the frames of the sampler itself from one stack, given leaf first
 /// as `(ip, function start)`: everything up to and including the signal
 /// handler, and the signal trampoline after it (as pprof-rs's own
@@ -216,10 +235,6 @@ fn strip_handler_frames(
     frames: &[(u64, usize)],
     mut is_handler: impl FnMut(usize, u64) -> bool,
 ) -> Vec<u64> {
-    // The handler is among the first few frames; searching them all would
-    // cost one (cached) lookup per distinct function, which is cheap too,
-    // but the bound keeps a stack without the handler from paying it.
-    const HANDLER_SEARCH_DEPTH: usize = 16;
     let start = frames
         .iter()
         .take(HANDLER_SEARCH_DEPTH)
@@ -231,25 +246,6 @@ fn strip_handler_frames(
         .map(|&(ip, _)| ip)
         .filter(|&ip| ip != 0)
         .collect()
-}
-
-/// Whether the function at `address` is pprof-rs's signal handler (or has
-/// it among its inlined frames).
-fn is_signal_handler(address: usize) -> bool {
-    let mut found = false;
-    // `backtrace::resolve` looks up one byte before the address it is given
-    // (it assumes a return address), so pass the next byte.
-    let Some(probe) = address.checked_add(1) else {
-        return false;
-    };
-    backtrace::resolve(probe as *mut c_void, |symbol| {
-        if let Some(name) = symbol.name() {
-            if name.as_bytes() == SIGNAL_HANDLER.as_bytes() {
-                found = true;
-            }
-        }
-    });
-    found
 }
 
 #[cfg(test)]

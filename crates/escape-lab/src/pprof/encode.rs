@@ -384,6 +384,9 @@ pub fn cpu_profile(
     for c in options.comments {
         b.comment(c);
     }
+    // Every sample's addresses symbolized in one pass (see
+    // `Symbolizer::resolve_many`), the loop below then only hits the cache.
+    symbolizer.prefetch_stacks(samples.samples.iter().map(|s| s.addresses.as_slice()));
     for s in &samples.samples {
         let stack = symbolizer.resolve_stack(&s.addresses);
         let ids = stack

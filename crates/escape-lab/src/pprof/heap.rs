@@ -187,6 +187,16 @@ pub fn heap_profile(
         b.comment(c);
     }
 
+    // Every frame's address symbolized in one pass (see
+    // `Symbolizer::resolve_many`), the loop below then only hits the cache:
+    // the lookup addresses it uses, of every entry that has a frame.
+    if let Some(s) = symbolizer.as_deref_mut() {
+        s.resolve_many(
+            ftbl.iter()
+                .filter(|e| e.frame.is_some() && e.address != 0)
+                .map(|e| e.address.saturating_sub(1)),
+        );
+    }
     for (i, pp) in file.pps.iter().enumerate() {
         // Check every index first, so an error names the entry.
         for (j, &f) in pp.fs.iter().enumerate() {

@@ -47,6 +47,11 @@
 #[cfg(feature = "lab")]
 pub mod costs;
 pub mod cpu;
+mod dwarf;
+mod dwarf_names;
+#[cfg(test)]
+mod dwarf_tests;
+mod dwarf_unit;
 pub mod encode;
 mod error;
 pub mod fold;

@@ -104,15 +104,77 @@ impl Symbolizer {
     /// names) and a cache entry; the `backtrace` crate also parses and keeps
     /// the debug info of the object the address is in the first time it
     /// meets it (its own global cache). Later lookups of the same address
-    /// only clone an `Arc`.
+    /// only clone an `Arc`. To symbolize many addresses without that cache,
+    /// call [`resolve_many`](Symbolizer::resolve_many) (or
+    /// [`prefetch_stacks`](Symbolizer::prefetch_stacks)) first.
     pub fn resolve(&mut self, address: u64) -> Frames {
         if let Some(frames) = self.cache.get(&address) {
             return Arc::clone(frames);
         }
         self.lookups += 1;
-        let frames: Frames = resolve_uncached(address).into();
+        let frames: Frames = resolve_with_backtrace(address).into();
         self.cache.insert(address, Arc::clone(&frames));
         frames
+    }
+
+    /// Resolves every address not cached yet in one pass, so that later
+    /// [`resolve`](Symbolizer::resolve) calls for them are cache hits.
+    ///
+    /// Addresses of the main executable are read from its DWARF streaming
+    /// (the file mapped, each unit that holds one of the addresses read
+    /// once, nothing of it kept), so the memory does not grow with the
+    /// size of the debug info; other addresses (shared libraries) go
+    /// through the `backtrace` crate, which parses and keeps the debug info
+    /// of their object; so do main-executable addresses when its DWARF
+    /// cannot be read this way (no `.debug_info` in the file, compressed
+    /// sections, split units, malformed DWARF).
+    ///
+    /// # Allocation
+    ///
+    /// The frames and a cache entry per new address; while it runs, a few
+    /// words per address, the executable's symbol table entries (24 bytes
+    /// per function or object symbol) and one unit's header and
+    /// abbreviations at a time.
+    pub fn resolve_many(&mut self, addresses: impl IntoIterator<Item = u64>) {
+        let mut new: Vec<u64> = addresses
+            .into_iter()
+            .filter(|a| !self.cache.contains_key(a))
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        new.sort_unstable();
+        new.dedup();
+        self.lookups += new.len() as u64;
+        let nonzero: Vec<u64> = new.iter().copied().filter(|&a| a != 0).collect();
+        for (address, frames) in super::dwarf::resolve_main(&nonzero).unwrap_or_default() {
+            self.cache.insert(address, frames.into());
+        }
+        for address in new {
+            self.cache
+                .entry(address)
+                .or_insert_with(|| resolve_with_backtrace(address).into());
+        }
+    }
+
+    /// [`resolve_many`](Symbolizer::resolve_many) for the lookup addresses
+    /// of stacks given leaf first as sampled ([`lookup_address`] applied as
+    /// [`resolve_stack`](Symbolizer::resolve_stack) does), so that resolving
+    /// them afterwards only hits the cache.
+    ///
+    /// # Allocation
+    ///
+    /// What `resolve_many` allocates, and the list of addresses.
+    pub fn prefetch_stacks<'s>(&mut self, stacks: impl IntoIterator<Item = &'s [u64]>) {
+        let addresses: Vec<u64> = stacks
+            .into_iter()
+            .flat_map(|ips| {
+                ips.iter()
+                    .enumerate()
+                    .map(|(i, &ip)| lookup_address(ip, i == 0))
+            })
+            .collect();
+        self.resolve_many(addresses);
     }
 
     /// Resolves a stack given leaf first as sampled (the leaf an executing
@@ -181,10 +243,42 @@ pub(crate) fn trim_allocator_frames(stack: &mut Vec<(u64, Vec<Frame>)>, extra: &
     }
 }
 
-// One lookup through the `backtrace` crate. Its callback gives the frames of
-// an address innermost first (gimli's `find_frames` order), or, when there
-// is no debug info, the symbol table's name alone.
-fn resolve_uncached(address: u64) -> Vec<Frame> {
+/// A frame as the `backtrace` crate's symbol gives it: `name` the raw
+/// linkage name, demangled without hash for `function`; a 0 line or column
+/// is none.
+pub(crate) fn frame(
+    name: Option<&[u8]>,
+    file: Option<String>,
+    line: Option<u32>,
+    column: Option<u32>,
+) -> Frame {
+    let (function, system_name) = match name.map(backtrace::SymbolName::new) {
+        Some(name) => {
+            // `{:#}` is the demangled name without the hash.
+            let function = format!("{name:#}");
+            let function = strip_hash(&function).to_owned();
+            let system_name = String::from_utf8_lossy(name.as_bytes()).into_owned();
+            (function, system_name)
+        }
+        None => (String::new(), String::new()),
+    };
+    Frame {
+        function,
+        system_name,
+        file,
+        line: line.filter(|&l| l > 0),
+        column: column.filter(|&c| c > 0),
+    }
+}
+
+/// One lookup through the `backtrace` crate (which parses and keeps the
+/// whole debug info of the object): the way before the streaming
+/// symbolizer, kept for shared libraries and for the differential test.
+/// Its callback gives the frames of an address innermost first (gimli's
+/// `find_frames` order), or, when there is no debug info, the symbol
+/// table's name alone.
+#[doc(hidden)]
+pub fn resolve_with_backtrace(address: u64) -> Vec<Frame> {
     let mut frames = Vec::new();
     if address == 0 {
         return frames;
@@ -196,23 +290,12 @@ fn resolve_uncached(address: u64) -> Vec<Frame> {
         return frames;
     };
     backtrace::resolve(probe as *mut c_void, |symbol| {
-        let (function, system_name) = match symbol.name() {
-            Some(name) => {
-                // `{:#}` is the demangled name without the hash.
-                let function = format!("{name:#}");
-                let function = strip_hash(&function).to_owned();
-                let system_name = String::from_utf8_lossy(name.as_bytes()).into_owned();
-                (function, system_name)
-            }
-            None => (String::new(), String::new()),
-        };
-        frames.push(Frame {
-            function,
-            system_name,
-            file: symbol.filename().map(|p| p.to_string_lossy().into_owned()),
-            line: symbol.lineno().filter(|&l| l > 0),
-            column: symbol.colno().filter(|&c| c > 0),
-        });
+        frames.push(frame(
+            symbol.name().as_ref().map(backtrace::SymbolName::as_bytes),
+            symbol.filename().map(|p| p.to_string_lossy().into_owned()),
+            symbol.lineno(),
+            symbol.colno(),
+        ));
     });
     frames
 }
