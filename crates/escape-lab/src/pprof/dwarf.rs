@@ -61,6 +61,13 @@ struct Loaded {
     segments: Vec<(u64, u64)>,
 }
 
+/// What the loader added to the main program's addresses (0 when it is not
+/// position-independent), from the first object `dl_iterate_phdr` lists.
+#[cfg(feature = "lab")]
+pub(crate) fn main_program_bias() -> Option<u64> {
+    main_program().map(|l| l.bias)
+}
+
 fn main_program() -> Option<Loaded> {
     unsafe extern "C" fn first(
         info: *mut libc::dl_phdr_info,

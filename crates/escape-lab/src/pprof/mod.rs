@@ -47,7 +47,7 @@
 #[cfg(feature = "lab")]
 pub mod costs;
 pub mod cpu;
-mod dwarf;
+pub(crate) mod dwarf;
 mod dwarf_names;
 #[cfg(test)]
 mod dwarf_tests;

@@ -238,25 +238,10 @@ fn slots(file: &object::File<'_>) -> HashMap<u64, Slot> {
 }
 
 /// What the loader added to the main program's addresses (0 when it is not
-/// position-independent), from the first object `dl_iterate_phdr` lists.
+/// position-independent): the symbolizer's own reading of it.
 #[cfg(target_os = "linux")]
 fn main_program_bias() -> Option<u64> {
-    unsafe extern "C" fn first(
-        info: *mut libc::dl_phdr_info,
-        _size: libc::size_t,
-        data: *mut libc::c_void,
-    ) -> libc::c_int {
-        // SAFETY: the loader passes a valid `info`; `data` is the `u64` below.
-        #[allow(clippy::unnecessary_cast)] // `Elf32_Addr` on 32-bit targets
-        unsafe {
-            *data.cast::<u64>() = (*info).dlpi_addr as u64;
-        }
-        1
-    }
-    let mut bias = u64::MAX;
-    // SAFETY: the callback writes only through the pointer it is given.
-    unsafe { libc::dl_iterate_phdr(Some(first), (&raw mut bias).cast()) };
-    (bias != u64::MAX).then_some(bias)
+    crate::pprof::dwarf::main_program_bias()
 }
 
 /// Elsewhere the analysis stops before it needs one (not supported).
