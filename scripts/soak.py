@@ -17,6 +17,14 @@ soak two of five rows did.
 
   python3 scripts/soak.py --minutes 10            # the README's figures
   python3 scripts/soak.py --seconds 30 --every 5  # the short form (tests)
+
+With --request PATH it measures single requests instead: PATH (heap,
+profile?seconds=1, ...) asked --times times, one at a time, memory read
+every 10 ms while each runs; it prints each request's peak and time, and
+exits 1 when a request fails or its anonymous memory peaks more than
+--anon-slack MB above what it was before the request.
+
+  python3 scripts/soak.py --request heap --times 3   # the README's peaks
 """
 import argparse
 import os
@@ -53,6 +61,62 @@ def get(url, timeout):
         return r.status
 
 
+def start_server(binary, duration, serve_args):
+    cmd = [binary, "serve", "--addr", "127.0.0.1:0", "--duration", str(int(duration))]
+    cmd += serve_args or ["--variants", "fixed"]
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = server.stdout.readline()
+    if "http://" not in line:
+        server.kill()
+        sys.exit(f"soak: serve did not start: {line!r} {server.stderr.read()!r}")
+    return server, line.split()[-1]
+
+
+def single_requests(a):
+    if not 1 <= a.times <= 100:
+        sys.exit("soak: give --times between 1 and 100")
+    server, base = start_server(a.binary, 60 + 60 * a.times, a.serve_args)
+    problems = []
+    try:
+        time.sleep(1)
+        for _ in range(a.times):
+            before = status(server.pid)
+            peak = dict(before)
+            done = threading.Event()
+
+            def poll():
+                while not done.is_set():
+                    s = status(server.pid)
+                    peak["rss_mb"] = max(peak["rss_mb"], s["rss_mb"])
+                    peak["anon_mb"] = max(peak["anon_mb"], s["anon_mb"])
+                    done.wait(0.01)
+
+            poller = threading.Thread(target=poll)
+            poller.start()
+            start = time.monotonic()
+            try:
+                get(base + a.request, 120)
+            except Exception as e:
+                problems.append(f"{a.request}: {e}")
+            took = time.monotonic() - start
+            done.set()
+            poller.join()
+            print(f"{a.request}: before {before['rss_mb']:.1f} MB RSS, {before['anon_mb']:.1f} "
+                  f"anonymous; peak {peak['rss_mb']:.1f} and {peak['anon_mb']:.1f}; "
+                  f"{took * 1000:.0f} ms", flush=True)
+            if peak["anon_mb"] > before["anon_mb"] + a.anon_slack:
+                problems.append(f"{a.request}: anonymous memory peaked more than "
+                                f"{a.anon_slack} MB above what it was before")
+            time.sleep(1)
+    finally:
+        server.kill()
+        server.wait()
+    if problems:
+        print("soak: " + "; ".join(problems))
+        sys.exit(1)
+    print("soak: requests answered")
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -61,21 +125,20 @@ def main():
     ap.add_argument("--seconds", type=float)
     ap.add_argument("--every", type=float, default=60.0, help="seconds between rows")
     ap.add_argument("--rss-slack", type=float, default=16.0)
+    ap.add_argument("--request", help="measure single requests of this path instead")
+    ap.add_argument("--times", type=int, default=3)
+    ap.add_argument("--anon-slack", type=float, default=32.0)
     ap.add_argument("serve_args", nargs="*", help="more arguments for serve (after --)")
     a = ap.parse_args()
+    if a.request is not None:
+        return single_requests(a)
     total = a.seconds if a.seconds is not None else 60 * (a.minutes or 10)
     if not 1 <= total <= 3600:
         sys.exit("soak: give between 1 second and 60 minutes")
     cpu_seconds = 10 if total >= 60 else 2
 
-    cmd = [a.binary, "serve", "--addr", "127.0.0.1:0", "--duration", str(int(total) + 60)]
-    cmd += a.serve_args or ["--variants", "fixed"]
-    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server, base = start_server(a.binary, total + 60, a.serve_args)
     try:
-        line = server.stdout.readline()
-        if "http://" not in line:
-            sys.exit(f"soak: serve did not start: {line!r} {server.stderr.read()!r}")
-        base = line.split()[-1]
         time.sleep(1)
         before = status(server.pid)
         stop = threading.Event()

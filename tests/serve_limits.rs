@@ -224,3 +224,33 @@ fn a_short_soak_stays_flat() {
         "{out}"
     );
 }
+
+/// A `/heap` answer symbolizes its stacks, whose outermost frames are in
+/// libc: where libc's debug file is installed (Debian's `libc6-dbg`), the
+/// `backtrace` crate inflated and parsed it, and the answer's anonymous
+/// memory peaked 25-30 MB above the program's; the streaming symbolizer
+/// names libc's frames from its symbol table instead. Measured by
+/// `scripts/soak.py --request`, which polls `/proc` every 10 ms.
+#[test]
+fn a_heap_request_stays_within_12_mb_of_anonymous_memory() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("skipped: no python3 for scripts/soak.py");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (p, h) = inputs(dir.path());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/soak.py");
+    let o = Command::new("python3")
+        .arg(script)
+        .args(["--binary", BIN, "--request", "heap", "--times", "2"])
+        .args(["--anon-slack", "12", "--"])
+        .args(["--variants", "fixed", "--patterns", &p, "--haystack", &h])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && out.contains("soak: requests answered"),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

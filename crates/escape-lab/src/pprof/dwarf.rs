@@ -1,205 +1,114 @@
-//! Bounded-memory symbolization of the main executable's addresses: the
-//! file is mapped (file-backed pages, not anonymous memory), the units that
-//! hold the queried addresses are found through `.debug_aranges`, and each
-//! is streamed once ([`super::dwarf_unit`]). No parsed unit is kept, so the
-//! peak does not grow with the size of the debug info; `backtrace`'s cache
-//! (which keeps every touched unit's lines and functions) is not used.
+//! Bounded-memory symbolization of the addresses of every loaded object:
+//! its file is mapped (file-backed pages, not anonymous memory), the units
+//! that hold the queried addresses are found through `.debug_aranges`, and
+//! each is streamed once ([`super::dwarf_unit`]). No parsed unit is kept,
+//! so the peak does not grow with the size of the debug info; `backtrace`'s
+//! cache (which keeps every touched unit's lines and functions) is not
+//! used.
+//!
+//! A shared library's DWARF is read from the library or from its separate
+//! debug file when it lies there uncompressed; otherwise (a distribution's
+//! compressed debug files, or none) its addresses get the symbol table's
+//! names alone, from the debug file's full `.symtab` when there is one:
+//! inflating a library's debug info into memory to give line numbers in
+//! libc (what `backtrace` does) tripled a `/heap` answer's anonymous peak
+//! on a machine with libc's debug symbols installed.
 
 use super::dwarf_unit::{self, RawFrame, R};
+use super::objects::{self, Elf, Loaded, Mapped, NoDwarf, Symtab};
 use super::symbolize::Frame;
-use gimli::{EndianSlice, RunTimeEndian, Section};
-use object::elf;
-use object::read::elf::{FileHeader, SectionHeader, Sym};
 use std::collections::BTreeMap;
-
-/// A read-only private mapping of a whole file, unmapped on drop.
-struct Mapped {
-    ptr: *mut libc::c_void,
-    len: usize,
-}
-
-impl Mapped {
-    fn open(path: &str) -> Option<Mapped> {
-        use std::os::fd::AsRawFd;
-        let file = std::fs::File::open(path).ok()?;
-        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
-        if len == 0 {
-            return None;
-        }
-        // SAFETY: a fresh read-only private mapping of an open file; the
-        // fd may be closed after mmap returns.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_PRIVATE,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        (ptr != libc::MAP_FAILED).then_some(Mapped { ptr, len })
-    }
-
-    fn bytes(&self) -> &[u8] {
-        // SAFETY: the mapping is `len` readable bytes while `self` lives.
-        unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
-    }
-}
-
-impl Drop for Mapped {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly what `open` mapped.
-        unsafe { libc::munmap(self.ptr, self.len) };
-    }
-}
-
-/// The main program as loaded: its bias and `PT_LOAD` ranges (file
-/// addresses), from `dl_iterate_phdr`'s first entry, as `backtrace` finds it.
-struct Loaded {
-    bias: u64,
-    segments: Vec<(u64, u64)>,
-}
 
 /// What the loader added to the main program's addresses (0 when it is not
 /// position-independent), from the first object `dl_iterate_phdr` lists.
 #[cfg(feature = "lab")]
 pub(crate) fn main_program_bias() -> Option<u64> {
-    main_program().map(|l| l.bias)
+    objects::loaded().first().map(|l| l.bias)
 }
 
-fn main_program() -> Option<Loaded> {
-    unsafe extern "C" fn first(
-        info: *mut libc::dl_phdr_info,
-        _: libc::size_t,
-        data: *mut libc::c_void,
-    ) -> libc::c_int {
-        // SAFETY: `data` is the `Option<Loaded>` below; `info` and its
-        // program headers are valid during the callback.
-        let (out, info) = unsafe { (&mut *data.cast::<Option<Loaded>>(), &*info) };
-        let mut segments = Vec::new();
-        if info.dlpi_phdr.is_null() {
-            return 1;
-        }
-        for i in 0..usize::from(info.dlpi_phnum) {
-            // SAFETY: `dlpi_phnum` headers follow `dlpi_phdr`.
-            let ph = unsafe { &*info.dlpi_phdr.add(i) };
-            if ph.p_type == libc::PT_LOAD {
-                segments.push((ph.p_vaddr, ph.p_vaddr.saturating_add(ph.p_memsz)));
-            }
-        }
-        *out = Some(Loaded {
-            bias: info.dlpi_addr,
-            segments,
-        });
-        1
-    }
-    let mut out: Option<Loaded> = None;
-    // SAFETY: the callback only writes `out`, which outlives the call.
-    unsafe { libc::dl_iterate_phdr(Some(first), (&raw mut out).cast()) };
-    out
-}
-
-/// A symbol of the ELF table as `backtrace` keeps it (functions and
-/// objects, defined ones), for names DWARF does not give.
-struct Symtab<'a> {
-    syms: Vec<(u64, u64, u32)>,
-    strings: object::read::StringTable<'a>,
-}
-
-impl Symtab<'_> {
-    fn name(&self, addr: u64) -> Option<&[u8]> {
-        let i = match self.syms.binary_search_by_key(&addr, |s| s.0) {
-            Ok(i) => i,
-            Err(i) => i.checked_sub(1)?,
-        };
-        let &(a, size, name) = self.syms.get(i)?;
-        (a <= addr && addr <= a.saturating_add(size))
-            .then(|| self.strings.get(name).ok())
-            .flatten()
-    }
-}
-
-/// Resolves the addresses (of this process) that lie in the main
-/// executable; the others, and those whose DWARF could not be read, are
-/// left out of the answer, for the caller to resolve another way. `None`
-/// when the executable cannot be read this way (no mapping, not ELF64,
-/// compressed debug sections, no `.debug_info`): resolve everything
-/// another way then.
+/// Resolves the addresses (of this process) that lie in a loaded object:
+/// those of the main executable from its DWARF, those of shared libraries
+/// from theirs or, when it cannot be read in place, by their symbol
+/// table's names. Left out of the answer, for the caller to resolve
+/// another way: addresses in no object's file, and main-executable
+/// addresses whose DWARF could not be read (compressed debug sections, no
+/// `.debug_info`, a unit that fails to parse).
 ///
 /// # Allocation
 ///
 /// The answers (frames with their names and file names), a few words per
-/// address, the symbol table's function entries (24 bytes each), and one
-/// unit's header and abbreviations at a time; the file itself is mapped.
-pub(crate) fn resolve_main(addresses: &[u64]) -> Option<Vec<(u64, Vec<Frame>)>> {
-    let loaded = main_program()?;
-    let map = Mapped::open("/proc/self/exe")?;
-    let data = map.bytes();
-    let header = elf::FileHeader64::<object::Endianness>::parse(data).ok()?;
-    let endian = header.endian().ok()?;
-    let sections = header.sections(endian, data).ok()?;
-    let mut syms = sections.symbols(endian, data, elf::SHT_SYMTAB).ok()?;
-    if syms.is_empty() {
-        syms = sections.symbols(endian, data, elf::SHT_DYNSYM).ok()?;
-    }
-    let mut table: Vec<(u64, u64, u32)> = syms
-        .iter()
-        .filter(|s| matches!(s.st_type(), elf::STT_FUNC | elf::STT_OBJECT))
-        .filter(|s| s.st_shndx(endian) != elf::SHN_UNDEF)
-        .map(|s| (s.st_value(endian), s.st_size(endian), s.st_name(endian)))
-        .collect();
-    table.sort_unstable_by_key(|s| s.0);
-    let symtab = Symtab {
-        syms: table,
-        strings: syms.strings(),
-    };
-    let big = matches!(endian, object::Endianness::Big);
-    let run_endian = if big {
-        RunTimeEndian::Big
-    } else {
-        RunTimeEndian::Little
-    };
-    let mut compressed = false;
-    let dwarf = gimli::Dwarf::load(|id| -> Result<R<'_>, ()> {
-        let bytes = match sections.section_by_name(endian, id.name().as_bytes()) {
-            Some((_, s)) => {
-                compressed |= s.sh_flags(endian).0 & elf::SHF_COMPRESSED.0 != 0;
-                s.data(endian, data).unwrap_or(&[])
-            }
-            None => &[],
-        };
-        Ok(EndianSlice::new(bytes, run_endian))
-    })
-    .ok()?;
-    // Compressed sections would have to be inflated into memory, and an
-    // executable without `.debug_info` may have it in a separate file
-    // (`.gnu_debuglink`) or none: `backtrace` handles those.
-    if compressed || dwarf.debug_info.reader().is_empty() {
-        return None;
-    }
-    let in_main = |a: u64| {
-        let svma = a.wrapping_sub(loaded.bias);
-        loaded
-            .segments
+/// address, each touched object's symbol table entries (24 bytes each) and
+/// one unit's header and abbreviations at a time; the files are mapped.
+pub(crate) fn resolve_loaded(addresses: &[u64]) -> Vec<(u64, Vec<Frame>)> {
+    let mut out = Vec::new();
+    for (k, object) in objects::loaded().iter().enumerate() {
+        let mut queries: Vec<(u64, u64)> = addresses
             .iter()
-            .any(|&(b, e)| b <= svma && svma < e)
-            .then_some(svma)
-    };
-    let mut queries: Vec<(u64, u64)> = addresses
-        .iter()
-        .filter_map(|&a| Some((in_main(a)?, a)))
-        .collect();
-    queries.sort_unstable();
-    queries.dedup();
+            .filter_map(|&a| Some((object.svma(a)?, a)))
+            .collect();
+        if queries.is_empty() {
+            continue;
+        }
+        queries.sort_unstable();
+        queries.dedup();
+        let answers = if k == 0 {
+            resolve_main(object, &queries)
+        } else {
+            resolve_library(object, &queries)
+        };
+        out.extend(answers.unwrap_or_default());
+    }
+    out
+}
+
+/// The main executable's addresses, from its own DWARF; `None` when that
+/// cannot be read in place.
+fn resolve_main(object: &Loaded, queries: &[(u64, u64)]) -> Option<Vec<(u64, Vec<Frame>)>> {
+    let map = Mapped::open(object.path.as_deref()?)?;
+    let elf = Elf::parse(map.bytes())?;
+    let symtab = elf.symtab(false)?;
+    let dwarf = elf.dwarf().ok()?;
     let svmas: Vec<u64> = queries.iter().map(|q| q.0).collect();
     let answers = resolve_dwarf(&dwarf, &svmas)?;
-    let out = queries
-        .iter()
-        .zip(answers)
-        .filter_map(|(&(svma, avma), raw)| Some((avma, to_frames(raw.ok()?, svma, &symtab))))
-        .collect();
-    Some(out)
+    Some(
+        queries
+            .iter()
+            .zip(answers)
+            .filter_map(|(&(svma, avma), raw)| Some((avma, to_frames(raw.ok()?, svma, &symtab))))
+            .collect(),
+    )
+}
+
+/// A shared library's addresses: from the DWARF of the library or of its
+/// debug file where it lies uncompressed, else (and for what that DWARF
+/// cannot answer) the symbol table's name alone; `None` when the library's
+/// file cannot be read.
+fn resolve_library(object: &Loaded, queries: &[(u64, u64)]) -> Option<Vec<(u64, Vec<Frame>)>> {
+    let map = Mapped::open(object.path.as_deref()?)?;
+    let elf = Elf::parse(map.bytes())?;
+    let debug_map = elf.debug_file_path().and_then(|p| Mapped::open(&p));
+    let debug = debug_map.as_ref().and_then(|m| Elf::parse(m.bytes()));
+    // The debug file's `.symtab` is the full one; the library's may be
+    // only its exports.
+    let symtab = debug
+        .as_ref()
+        .and_then(|d| d.symtab(true))
+        .or_else(|| elf.symtab(true))?;
+    let dwarf = match elf.dwarf() {
+        Err(NoDwarf::Absent) => debug.as_ref().and_then(|d| d.dwarf().ok()),
+        found => found.ok(),
+    };
+    let svmas: Vec<u64> = queries.iter().map(|q| q.0).collect();
+    let answers = dwarf
+        .and_then(|d| resolve_dwarf(&d, &svmas))
+        .unwrap_or_else(|| svmas.iter().map(|_| Ok(None)).collect());
+    Some(
+        queries
+            .iter()
+            .zip(answers)
+            .map(|(&(svma, avma), raw)| (avma, to_frames(raw.unwrap_or(None), svma, &symtab)))
+            .collect(),
+    )
 }
 
 /// What the DWARF says of one address: `Ok(Some(frames))`, `Ok(None)` when

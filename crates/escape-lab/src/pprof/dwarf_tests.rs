@@ -4,6 +4,7 @@
 
 use super::symbolize::{resolve_with_backtrace, Symbolizer};
 use object::{Object, ObjectSymbol};
+use std::os::unix::ffi::OsStrExt;
 
 fn addresses() -> Vec<u64> {
     let data = std::fs::read("/proc/self/exe").expect("own executable");
@@ -90,4 +91,76 @@ fn odd_addresses_answer_as_backtrace_does() {
     let mut empty = Symbolizer::new();
     empty.resolve_many([]);
     assert_eq!(empty.lookups(), 0);
+}
+
+#[test]
+fn a_shared_library_is_answered_from_its_symbol_table() {
+    // An exported libc function: named from the library's own symbols
+    // (its `.dynsym` at least), not left to `backtrace`.
+    let getpid = libc::getpid as *const () as usize as u64;
+    let answers = super::dwarf::resolve_loaded(&[getpid]);
+    let frames = answers
+        .iter()
+        .find(|(a, _)| *a == getpid)
+        .map(|(_, f)| f)
+        .expect("libc's getpid answered");
+    assert!(
+        frames
+            .first()
+            .is_some_and(|f| f.function.contains("getpid")),
+        "{frames:#?}"
+    );
+    // Control: an address in no object is not answered.
+    assert!(super::dwarf::resolve_loaded(&[8]).is_empty());
+}
+
+#[test]
+fn a_thread_s_libc_frames_are_named_as_a_reader_expects() {
+    // With libc's debug file installed (its full `.symtab`), a thread's
+    // outermost frames are `start_thread` and a clone, each the readable
+    // one of its aliases (no `__GI___clone3`, no `@GLIBC_2.2.5`).
+    let libc = super::objects::loaded()
+        .into_iter()
+        .find(|o| {
+            o.path
+                .as_deref()
+                .is_some_and(|p| p.ends_with(b"/libc.so.6"))
+        })
+        .expect("libc loaded");
+    let map = super::objects::Mapped::open(libc.path.as_deref().unwrap()).expect("libc mapped");
+    let debug = super::objects::Elf::parse(map.bytes())
+        .and_then(|e| e.debug_file_path())
+        .filter(|p| std::path::Path::new(std::ffi::OsStr::from_bytes(p)).exists());
+    if debug.is_none() {
+        eprintln!("skipped: libc's debug file is not installed (libc6-dbg)");
+        return;
+    }
+    let ips = std::thread::spawn(|| {
+        let mut ips = Vec::new();
+        backtrace::trace(|f| {
+            ips.push((f.ip() as usize as u64).saturating_sub(1));
+            true
+        });
+        ips
+    })
+    .join()
+    .unwrap();
+    let names: Vec<String> = super::dwarf::resolve_loaded(&ips)
+        .into_iter()
+        .filter(|(a, _)| libc.svma(*a).is_some())
+        .flat_map(|(_, f)| f.into_iter().map(|f| f.function))
+        .collect();
+    assert!(names.iter().any(|n| n == "start_thread"), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .any(|n| n == "clone3" || n == "clone" || n == "__clone"),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains('@') && !n.starts_with("__GI_")),
+        "{names:?}"
+    );
 }

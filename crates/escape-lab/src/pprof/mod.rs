@@ -60,6 +60,7 @@ pub mod heap;
 #[cfg(feature = "lab")]
 pub mod listing;
 pub mod mapping;
+mod objects;
 pub mod read;
 #[cfg(feature = "lab")]
 pub mod source;

@@ -120,20 +120,23 @@ impl Symbolizer {
     /// Resolves every address not cached yet in one pass, so that later
     /// [`resolve`](Symbolizer::resolve) calls for them are cache hits.
     ///
-    /// Addresses of the main executable are read from its DWARF streaming
+    /// Every loaded object's addresses are read from its DWARF streaming
     /// (the file mapped, each unit that holds one of the addresses read
     /// once, nothing of it kept), so the memory does not grow with the
-    /// size of the debug info; other addresses (shared libraries) go
-    /// through the `backtrace` crate, which parses and keeps the debug info
-    /// of their object; so do main-executable addresses when its DWARF
-    /// cannot be read this way (no `.debug_info` in the file, compressed
-    /// sections, split units, malformed DWARF).
+    /// size of the debug info. A shared library whose DWARF is not in
+    /// place (stripped, or in a compressed debug file as distributions
+    /// ship them) gets its symbol table's names alone, from its debug
+    /// file's `.symtab` when there is one. The `backtrace` crate, which
+    /// parses and keeps an object's whole debug info, is left for
+    /// main-executable addresses whose DWARF cannot be read this way (no
+    /// `.debug_info` in the file, compressed sections, split units,
+    /// malformed DWARF) and for addresses in no object's file.
     ///
     /// # Allocation
     ///
     /// The frames and a cache entry per new address; while it runs, a few
-    /// words per address, the executable's symbol table entries (24 bytes
-    /// per function or object symbol) and one unit's header and
+    /// words per address, each touched object's symbol table entries (24
+    /// bytes per function or object symbol) and one unit's header and
     /// abbreviations at a time.
     pub fn resolve_many(&mut self, addresses: impl IntoIterator<Item = u64>) {
         let mut new: Vec<u64> = addresses
@@ -147,7 +150,7 @@ impl Symbolizer {
         new.dedup();
         self.lookups += new.len() as u64;
         let nonzero: Vec<u64> = new.iter().copied().filter(|&a| a != 0).collect();
-        for (address, frames) in super::dwarf::resolve_main(&nonzero).unwrap_or_default() {
+        for (address, frames) in super::dwarf::resolve_loaded(&nonzero) {
             self.cache.insert(address, frames.into());
         }
         for address in new {
@@ -273,7 +276,9 @@ pub(crate) fn frame(
 
 /// One lookup through the `backtrace` crate (which parses and keeps the
 /// whole debug info of the object): the way before the streaming
-/// symbolizer, kept for shared libraries and for the differential test.
+/// symbolizer, kept as its fallback (see
+/// [`resolve_many`](Symbolizer::resolve_many)), for addresses resolved
+/// without a batch, and for the differential test.
 /// Its callback gives the frames of an address innermost first (gimli's
 /// `find_frames` order), or, when there is no debug info, the symbol
 /// table's name alone.
