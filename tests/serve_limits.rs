@@ -198,27 +198,38 @@ fn ctrl_c_answers_a_waiting_cpu_profile_before_exit() {
     assert_eq!(status.code(), Some(130));
 }
 
-#[test]
-fn a_short_soak_stays_flat() {
+/// `scripts/soak.py ARGS -- <serve over a small pattern file>`: whether
+/// it exited 0, and its stdout and stderr; `None` (the test skips, saying
+/// so) without python3.
+fn soak(args: &[&str]) -> Option<(bool, String, String)> {
     if Command::new("python3").arg("--version").output().is_err() {
         eprintln!("skipped: no python3 for scripts/soak.py");
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().unwrap();
     let (p, h) = inputs(dir.path());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/soak.py");
     let o = Command::new("python3")
         .arg(script)
-        .args(["--binary", BIN, "--seconds", "20", "--every", "4", "--"])
+        .args(["--binary", BIN])
+        .args(args)
+        .arg("--")
         .args(["--variants", "fixed", "--patterns", &p, "--haystack", &h])
         .output()
         .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
+    Some((
         o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    ))
+}
+
+#[test]
+fn a_short_soak_stays_flat() {
+    let Some((ok, out, err)) = soak(&["--seconds", "20", "--every", "4"]) else {
+        return;
+    };
+    assert!(ok, "{out}{err}");
     assert!(
         out.contains("soak: flat") && out.contains(" 0 failed"),
         "{out}"
@@ -233,24 +244,9 @@ fn a_short_soak_stays_flat() {
 /// `scripts/soak.py --request`, which polls `/proc` every 10 ms.
 #[test]
 fn a_heap_request_stays_within_12_mb_of_anonymous_memory() {
-    if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("skipped: no python3 for scripts/soak.py");
+    let args = ["--request", "heap", "--times", "2", "--anon-slack", "12"];
+    let Some((ok, out, err)) = soak(&args) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (p, h) = inputs(dir.path());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/soak.py");
-    let o = Command::new("python3")
-        .arg(script)
-        .args(["--binary", BIN, "--request", "heap", "--times", "2"])
-        .args(["--anon-slack", "12", "--"])
-        .args(["--variants", "fixed", "--patterns", &p, "--haystack", &h])
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success() && out.contains("soak: requests answered"),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    };
+    assert!(ok && out.contains("soak: requests answered"), "{out}{err}");
 }
