@@ -239,7 +239,7 @@ fn a_short_soak_stays_flat() {
 /// A `/heap` answer symbolizes its stacks, whose outermost frames are in
 /// libc: where libc's debug file is installed (Debian's `libc6-dbg`), the
 /// `backtrace` crate inflated and parsed it, and the answer's anonymous
-/// memory peaked 25-30 MB above the program's; the streaming symbolizer
+/// memory peaked 24-31 MB above the program's; the streaming symbolizer
 /// names libc's frames from its symbol table instead. Measured by
 /// `scripts/soak.py --request`, which polls `/proc` every 10 ms.
 #[test]

@@ -68,15 +68,9 @@ fn resolve_main(object: &Loaded, queries: &[(u64, u64)]) -> Option<Vec<(u64, Vec
     let elf = Elf::parse(map.bytes())?;
     let symtab = elf.symtab(false)?;
     let dwarf = elf.dwarf().ok()?;
-    let svmas: Vec<u64> = queries.iter().map(|q| q.0).collect();
-    let answers = resolve_dwarf(&dwarf, &svmas)?;
-    Some(
-        queries
-            .iter()
-            .zip(answers)
-            .filter_map(|(&(svma, avma), raw)| Some((avma, to_frames(raw.ok()?, svma, &symtab))))
-            .collect(),
-    )
+    let answers = resolve_dwarf(&dwarf, &svmas(queries))?;
+    // What the DWARF failed on is left to the caller's fallback.
+    Some(frames_of(queries, answers, &symtab, |raw| raw.ok()))
 }
 
 /// A shared library's addresses: from the DWARF of the library or of its
@@ -98,17 +92,33 @@ fn resolve_library(object: &Loaded, queries: &[(u64, u64)]) -> Option<Vec<(u64, 
         Err(NoDwarf::Absent) => debug.as_ref().and_then(|d| d.dwarf().ok()),
         found => found.ok(),
     };
-    let svmas: Vec<u64> = queries.iter().map(|q| q.0).collect();
     let answers = dwarf
-        .and_then(|d| resolve_dwarf(&d, &svmas))
-        .unwrap_or_else(|| svmas.iter().map(|_| Ok(None)).collect());
-    Some(
-        queries
-            .iter()
-            .zip(answers)
-            .map(|(&(svma, avma), raw)| (avma, to_frames(raw.unwrap_or(None), svma, &symtab)))
-            .collect(),
-    )
+        .and_then(|d| resolve_dwarf(&d, &svmas(queries)))
+        .unwrap_or_else(|| queries.iter().map(|_| Ok(None)).collect());
+    // What the DWARF failed on gets the symbol table's name.
+    Some(frames_of(queries, answers, &symtab, |raw| {
+        Some(raw.unwrap_or(None))
+    }))
+}
+
+/// The file addresses of `(svma, avma)` queries.
+fn svmas(queries: &[(u64, u64)]) -> Vec<u64> {
+    queries.iter().map(|q| q.0).collect()
+}
+
+/// Each query's frames, by its process address, from the DWARF's answer
+/// as `keep` takes it (`None`: left out of the result).
+fn frames_of<'a>(
+    queries: &[(u64, u64)],
+    answers: Vec<Answer<'a>>,
+    symtab: &Symtab<'_>,
+    keep: impl Fn(Answer<'a>) -> Option<Option<Vec<RawFrame<'a>>>>,
+) -> Vec<(u64, Vec<Frame>)> {
+    queries
+        .iter()
+        .zip(answers)
+        .filter_map(|(&(svma, avma), raw)| Some((avma, to_frames(keep(raw)?, svma, symtab))))
+        .collect()
 }
 
 /// What the DWARF says of one address: `Ok(Some(frames))`, `Ok(None)` when

@@ -85,11 +85,15 @@ pub(super) fn loaded() -> Vec<Loaded> {
         // SAFETY: `data` is the `Vec<Loaded>` below; `info`, its name and
         // its program headers are valid during the callback.
         let (out, info) = unsafe { (&mut *data.cast::<Vec<Loaded>>(), &*info) };
-        if info.dlpi_phdr.is_null() {
-            return 0;
-        }
+        // Every entry is pushed, so that the first is the main program
+        // even when an entry has no program headers (then no segments).
         let mut segments = Vec::new();
-        for i in 0..usize::from(info.dlpi_phnum) {
+        let phnum = if info.dlpi_phdr.is_null() {
+            0
+        } else {
+            usize::from(info.dlpi_phnum)
+        };
+        for i in 0..phnum {
             // SAFETY: `dlpi_phnum` headers follow `dlpi_phdr`.
             let ph = unsafe { &*info.dlpi_phdr.add(i) };
             if ph.p_type == libc::PT_LOAD {
@@ -163,22 +167,18 @@ impl<'a> Elf<'a> {
             syms = self.sections.symbols(endian, data, elf::SHT_DYNSYM).ok()?;
         }
         let strings = syms.strings();
+        // `None` for all without `readable`: sorting by the address alone.
         let rank = |s: &elf::Sym64<object::Endianness>| {
-            if !readable {
-                return (false, false, 0u8, 0usize);
-            }
-            let name = strings.get(s.st_name(endian)).unwrap_or_default();
-            let binding = match s.st_bind() {
-                elf::STB_GLOBAL => 0u8,
-                elf::STB_WEAK => 1,
-                _ => 2,
-            };
-            (
-                s.st_size(endian) == 0,
-                name.contains(&b'@'),
-                binding,
-                name.len(),
-            )
+            readable.then(|| {
+                let name = strings.get(s.st_name(endian)).unwrap_or_default();
+                let binding = match s.st_bind() {
+                    elf::STB_GLOBAL => 0u8,
+                    elf::STB_WEAK => 1,
+                    _ => 2,
+                };
+                let sized = s.st_size(endian) != 0;
+                (!sized, name.contains(&b'@'), binding, name.len())
+            })
         };
         let mut table: Vec<_> = syms
             .iter()
@@ -193,11 +193,9 @@ impl<'a> Elf<'a> {
                 )
             })
             .collect();
+        table.sort_unstable_by_key(|s| (s.0, s.1));
         if readable {
-            table.sort_unstable_by_key(|s| (s.0, s.1));
             table.dedup_by_key(|s| s.0);
-        } else {
-            table.sort_unstable_by_key(|s| s.0);
         }
         Some(Symtab {
             syms: table
