@@ -4,6 +4,7 @@
 //! `expand`).
 
 use super::scan::prefetch;
+use super::walks::DaCore;
 use super::{Automaton, ROOT};
 use crate::{Cursor, Hit, Match};
 
@@ -24,9 +25,7 @@ impl Automaton {
     /// Requires `s < states.len()`.
     #[inline(always)]
     pub(super) fn output_of(&self, s: u32) -> u32 {
-        // SAFETY: every state index the scan loops hold is < states.len():
-        // `start_state` checks the cursor's, and `step` returns valid slots.
-        unsafe { self.states.get_unchecked(s as usize) }.out
+        DaCore::of(self).output_of(s)
     }
 
     /// The transition from `s` on `code`, following failure links; the dead
@@ -35,27 +34,8 @@ impl Automaton {
     /// Requires `s < states.len()` and `code < alphabet.len`; returns a slot
     /// with the same property.
     #[inline(always)]
-    pub(super) fn step(&self, mut s: u32, code: u32) -> u32 {
-        if code == self.alphabet.dead {
-            return ROOT;
-        }
-        let states = &*self.states;
-        loop {
-            if s == ROOT {
-                // SAFETY: `root_next` has one entry per code.
-                return unsafe { *self.root_next.get_unchecked(code as usize) };
-            }
-            // SAFETY: `s < states.len()` on entry, and every failure link
-            // points at a valid slot (set at build time), so it stays so.
-            let st = unsafe { *states.get_unchecked(s as usize) };
-            let t = st.base + code;
-            // SAFETY: the array is padded so that `base + code` is in bounds
-            // for every slot and every code (`build`, "padding").
-            if unsafe { states.get_unchecked(t as usize) }.check == s {
-                return t;
-            }
-            s = st.fail;
-        }
+    pub(super) fn step(&self, s: u32, code: u32) -> u32 {
+        DaCore::of(self).step(s, code)
     }
 
     /// A hit at `end` for the output chain starting at entry `out` (non-zero),

@@ -105,9 +105,13 @@ impl<'a> DaCore<'a> {
         }
     }
 
-    /// As [`Automaton::step`].
+    /// The transition from `s` on `code`, following failure links; the
+    /// dead code goes straight to the root.
+    ///
+    /// Requires `s < states.len()` and `code < alphabet.len`; returns a
+    /// slot with the same property.
     #[inline(always)]
-    fn step(&self, mut s: u32, code: u32) -> u32 {
+    pub(super) fn step(&self, mut s: u32, code: u32) -> u32 {
         if code == self.dead {
             return ROOT;
         }
@@ -116,10 +120,12 @@ impl<'a> DaCore<'a> {
                 // SAFETY: `root_next` has one entry per code.
                 return unsafe { *self.root_next.get_unchecked(code as usize) };
             }
-            // SAFETY: as in `Automaton::step`.
+            // SAFETY: `s < states.len()` on entry, and every failure link
+            // points at a valid slot (set at build time), so it stays so.
             let st = unsafe { *self.states.get_unchecked(s as usize) };
             let t = st.base + code;
-            // SAFETY: as in `Automaton::step` (padding).
+            // SAFETY: the array is padded so that `base + code` is in
+            // bounds for every slot and every code (`build`, "padding").
             if unsafe { self.states.get_unchecked(t as usize) }.check == s {
                 return t;
             }
@@ -127,10 +133,12 @@ impl<'a> DaCore<'a> {
         }
     }
 
-    /// As [`Automaton::output_of`].
+    /// The head of state `s`'s output chain: 0 when no pattern ends there.
+    /// Requires `s < states.len()`.
     #[inline(always)]
-    fn output_of(&self, s: u32) -> u32 {
-        // SAFETY: as in `Automaton::output_of`.
+    pub(super) fn output_of(&self, s: u32) -> u32 {
+        // SAFETY: every state index the scan loops hold is < states.len():
+        // `start_state` checks the cursor's, and `step` returns valid slots.
         unsafe { self.states.get_unchecked(s as usize) }.out
     }
 }
