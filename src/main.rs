@@ -274,8 +274,13 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
     }
     if args.measure {
         let duration = duration.unwrap_or(Duration::from_secs(10));
-        let rows = article::serve::measure(&scenarios, args.rate, duration)?;
-        article::serve::print_measured(&rows, args.rate, duration, &mut std::io::stdout().lock())?;
+        let rows = article::measure::measure(&scenarios, args.rate, duration)?;
+        article::measure::print_measured(
+            &rows,
+            args.rate,
+            duration,
+            &mut std::io::stdout().lock(),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let opts = ServeOptions {
