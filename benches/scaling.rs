@@ -39,7 +39,8 @@ use std::time::{Duration, Instant};
 
 use acmatch::{chunks, Automaton, Layout, Variant, DEFAULT_CHUNK};
 use common::engines::{self, Engine, Haystack, Kind, Reference, HYPERSCAN, PEER_IDS};
-use common::record::{self, Row, Slot};
+use common::record::{Row, Slot};
+use common::results;
 use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
@@ -376,7 +377,7 @@ fn save_records(
     extras: &[Extra],
     sizes: &[SizeInfo],
 ) {
-    let input = record::to_value(&Input {
+    let input = results::to_value(&Input {
         language: corpus.lang.name(),
         words: corpus.words.len(),
         words_not_ascii: corpus.not_ascii(),
@@ -398,22 +399,22 @@ fn save_records(
                 builds_timed: builds(),
                 heap_bytes: x.heap_bytes?,
             };
-            Some((r.id.clone(), record::to_value(&entry)))
+            Some((r.id.clone(), results::to_value(&entry)))
         })
         .collect();
-    record::save(
+    results::save(
         group_name,
         "scaling.json",
         OP,
         input.clone(),
         scaling_entries,
     );
-    record::save(
+    results::save(
         group_name,
         "allocations.json",
         OP,
         input,
-        record::allocation_entries(rows),
+        results::allocation_entries(rows),
     );
 }
 

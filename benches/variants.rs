@@ -29,7 +29,8 @@ use std::time::Duration;
 
 use acmatch::{chunks, Automaton, Variant, DEFAULT_CHUNK};
 use common::engines::{self, Engine, Haystack, Kind, Reference, PEER_IDS};
-use common::record::{self, Row, Slot};
+use common::record::{Row, Slot};
+use common::{results, table};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use escape_lab::__private::fmt::{error_chain, group as thousands};
 use serde::Serialize;
@@ -212,7 +213,7 @@ fn bench_workload(c: &mut Criterion, w: &Workload) {
     } else {
         format!("; acmatch built in {:.0} ms", s.build.as_secs_f64() * 1e3)
     };
-    record::print_table(
+    table::print_table(
         &format!(
             "{group_name}: {} patterns, {} matches per op; one op = one pass over {} bytes{cut}: {} calls of {} bytes for our variants, one find-all for the peers{built}",
             thousands(w.patterns.len() as u64),
@@ -231,12 +232,12 @@ fn bench_workload(c: &mut Criterion, w: &Workload) {
         chunk: DEFAULT_CHUNK,
         matches_per_op: s.reference.count(),
     };
-    record::save(
+    results::save(
         group_name,
         "allocations.json",
         OP,
-        record::to_value(&input),
-        record::allocation_entries(&rows),
+        results::to_value(&input),
+        results::allocation_entries(&rows),
     );
 }
 

@@ -1,6 +1,7 @@
 //! Code shared by the bench binaries: the engines (our variants and the
 //! peers) behind one interface, the allocation record each benchmark fills
-//! from inside its own routine, and the flamegraph profiler.
+//! from inside its own routine, its table and its JSON files, and the
+//! flamegraph profiler.
 //!
 //! criterion owns its command line and its files: nothing here reads either.
 //! What criterion cannot measure (allocations) is measured here, inside the
@@ -16,6 +17,8 @@ pub mod engines;
 pub mod hyperscan;
 pub mod profiler;
 pub mod record;
+pub mod results;
+pub mod table;
 
 use std::time::Duration;
 

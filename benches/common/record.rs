@@ -1,6 +1,7 @@
 //! Exact allocations per op beside the time, like `go test -benchmem`,
-//! measured inside the routine criterion runs, printed as a table after each
-//! group and merged into a JSON file per group.
+//! measured inside the routine criterion runs; printed as a table after each
+//! group by [`super::table`] and merged into a JSON file per group by
+//! [`super::results`].
 //!
 //! criterion cannot carry allocation counts (it measures time only), so
 //! each benchmark counts its own: its routine is [`Slot::run`], which hands
@@ -16,20 +17,15 @@
 //! Because the record is filled from inside criterion's routine, it holds
 //! exactly the benchmarks criterion ran: a filtered run
 //! (`cargo bench --bench variants -- fixed`) measures and writes only those,
-//! and [`save`] merges them into the group's file, keeping the entries of
+//! and [`save`](super::results::save) merges them into the group's file, keeping the entries of
 //! the benchmarks it skipped. Nothing here reads criterion's arguments or
 //! files.
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use countalloc::Counts;
 use criterion::Bencher;
-use escape_lab::__private::fmt::{group as thousands, ns as fmt_ns, per_call, ratio};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// One benchmark's figures from this run.
 #[derive(Debug)]
@@ -214,256 +210,4 @@ impl<S> Slot<S> {
             );
         }
     }
-}
-
-/// Prints the `-benchmem`-like table of the rows criterion ran, under
-/// `title`: ops counted, time per op, and throughput with its ratio to the
-/// fastest peer when a peer ran, then bytes and allocations per op, and per
-/// match call when an op makes several. Prints nothing when no row ran.
-pub fn print_table(title: &str, rows: &[Row]) {
-    let rows: Vec<&Row> = rows.iter().filter(|r| r.ran()).collect();
-    if rows.is_empty() {
-        return;
-    }
-    let timed = !super::UNOPTIMISED;
-    let best = best_peer(rows.iter().copied());
-    let throughput = timed && best.is_some();
-    let by_call = rows.iter().any(|r| r.calls_per_op > 1);
-    println!("\n{title}");
-    let mut header = format!("{:<24} {:>13}", "name", "ops");
-    if timed {
-        header.push_str(&format!(" {:>11}", "time/op"));
-    }
-    if throughput {
-        header.push_str(&format!(" {:>9} {:>8}", "MB/s", "vs peer"));
-    }
-    header.push_str(&format!(" {:>13} {:>11}", "B/op", "allocs/op"));
-    if by_call {
-        header.push_str(&format!(" {:>10} {:>11}", "B/call", "allocs/call"));
-    }
-    println!("{header}");
-    for r in &rows {
-        if let Some(e) = &r.error {
-            println!("{:<24} error: {e}", r.id);
-            continue;
-        }
-        let mut line = format!("{:<24} {:>13}", marked(r), thousands(r.ops));
-        if timed {
-            let t = r.ns_per_op().map_or("-".to_owned(), fmt_ns);
-            line.push_str(&format!(" {t:>11}"));
-        }
-        if throughput {
-            line.push_str(&format!(" {:>9} {:>8}", mb_s(r), vs(r, best)));
-        }
-        line.push_str(&format!(
-            " {:>13} {:>11}",
-            per_call(r.counts.bytes, r.ops),
-            per_call(r.counts.allocs, r.ops)
-        ));
-        if by_call {
-            let calls = r.ops * r.calls_per_op;
-            line.push_str(&format!(
-                " {:>10} {:>11}",
-                per_call(r.counts.bytes, calls),
-                per_call(r.counts.allocs, calls)
-            ));
-        }
-        println!("{line}");
-    }
-    print_notes(&rows, timed, best);
-}
-
-/// `r`'s id, with ` (p)` when it ran under the profiler.
-pub fn marked(r: &Row) -> String {
-    if r.profiled {
-        format!("{} (p)", r.id)
-    } else {
-        r.id.clone()
-    }
-}
-
-fn print_notes(rows: &[&Row], timed: bool, best: Option<(f64, &str)>) {
-    println!(
-        "ops: every iteration criterion ran, its warm-up included; B and allocs: exact totals over them, divided"
-    );
-    if timed {
-        println!(
-            "time/op: mean over the same ops, timed by the bench around the loop it counts; criterion's own estimates are above"
-        );
-        match best {
-            Some((_, id)) => println!(
-                "MB/s: 10^6 bytes/s; vs peer: relative to the fastest peer in this run, {id}"
-            ),
-            None if rows.iter().any(|r| r.bytes_per_op > 0) => {
-                println!("MB/s: not shown without a peer from this run to compare with")
-            }
-            None => {}
-        }
-    } else {
-        println!("times: not shown, this build is unoptimised (cargo test --benches)");
-    }
-    if rows.iter().any(|r| r.profiled) {
-        println!("(p): ran under the profiler (--profile-time); its figures are not written");
-    }
-}
-
-/// The fastest peer's MB/s among `rows`, and its id, if a peer ran.
-pub fn best_peer<'r>(rows: impl Iterator<Item = &'r Row>) -> Option<(f64, &'r str)> {
-    rows.filter(|r| r.kind == "peer")
-        .filter_map(|r| Some((r.mb_per_s()?, r.id.as_str())))
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-}
-
-/// `r`'s MB/s with one decimal, or `-`.
-pub fn mb_s(r: &Row) -> String {
-    r.mb_per_s().map_or("-".to_owned(), |m| format!("{m:.1}"))
-}
-
-/// `r`'s MB/s relative to `best`'s, or `-`.
-pub fn vs(r: &Row, best: Option<(f64, &str)>) -> String {
-    match (r.mb_per_s(), best) {
-        (Some(m), Some((b, _))) => format!("{:.2}x", m / b),
-        _ => "-".to_owned(),
-    }
-}
-
-/// One benchmark's entry in `allocations.json`.
-#[derive(Serialize)]
-struct AllocationEntry {
-    kind: &'static str,
-    /// `"ok"` or `"error: ..."`.
-    status: String,
-    counted_ops: u64,
-    calls_per_op: u64,
-    matches_per_op: Option<u64>,
-    allocs_total: u64,
-    alloc_bytes_total: u64,
-    allocs_per_op: f64,
-    alloc_bytes_per_op: f64,
-    allocs_per_call: f64,
-    alloc_bytes_per_call: f64,
-}
-
-/// The `allocations.json` entries of the rows criterion ran, by id; rows
-/// measured under the profiler are left out (they would replace the figures
-/// of a plain run).
-pub fn allocation_entries(rows: &[Row]) -> BTreeMap<String, Value> {
-    rows.iter()
-        .filter(|r| r.ran() && !r.profiled)
-        .map(|r| {
-            let calls = r.ops * r.calls_per_op;
-            let entry = AllocationEntry {
-                kind: r.kind,
-                status: r
-                    .error
-                    .as_ref()
-                    .map_or("ok".to_owned(), |e| format!("error: {e}")),
-                counted_ops: r.ops,
-                calls_per_op: r.calls_per_op,
-                matches_per_op: r.matches_per_op,
-                allocs_total: r.counts.allocs,
-                alloc_bytes_total: r.counts.bytes,
-                allocs_per_op: ratio(r.counts.allocs, r.ops),
-                alloc_bytes_per_op: ratio(r.counts.bytes, r.ops),
-                allocs_per_call: ratio(r.counts.allocs, calls),
-                alloc_bytes_per_call: ratio(r.counts.bytes, calls),
-            };
-            (r.id.clone(), to_value(&entry))
-        })
-        .collect()
-}
-
-/// Serialises plain data.
-pub fn to_value(v: &impl Serialize) -> Value {
-    serde_json::to_value(v).expect("plain data serialises")
-}
-
-/// The version of the files [`save`] writes.
-pub const SCHEMA_VERSION: u32 = 2;
-
-/// What every file [`save`] writes holds: the group, what one op is, the
-/// input, and one entry per benchmark, keyed by its id.
-#[derive(Serialize, Deserialize)]
-struct GroupFile {
-    schema_version: u32,
-    group: String,
-    op: String,
-    input: Value,
-    benchmarks: BTreeMap<String, Value>,
-}
-
-/// Where the benches write: `<package root>/target/escape-lab/bench/` for
-/// optimised builds (`cargo bench`), `.../bench-unoptimised/` for
-/// unoptimised ones (`cargo test --benches`), so that a smoke test on small
-/// inputs never replaces real figures. The package root is this bench's
-/// `CARGO_MANIFEST_DIR`; criterion's folder is not involved.
-pub fn results_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("escape-lab")
-        .join(if super::UNOPTIMISED {
-            "bench-unoptimised"
-        } else {
-            "bench"
-        })
-}
-
-/// Merges `fresh` (entries by benchmark id) into
-/// `<results dir>/<group>/<file>` and writes it atomically, keys sorted.
-///
-/// The entries already there for other ids are kept, so a filtered run does
-/// not destroy the figures of the benchmarks it skipped, unless the file
-/// describes another `op` or `input` (another workload, other sizes, an
-/// older schema): then it is replaced, and a line says so. Writes nothing
-/// when `fresh` is empty.
-///
-/// # Panics
-///
-/// When the file cannot be written: a bench that silently lost its results
-/// would be worse.
-pub fn save(group: &str, file: &str, op: &str, input: Value, fresh: BTreeMap<String, Value>) {
-    if fresh.is_empty() {
-        return;
-    }
-    let dir = results_dir().join(group);
-    let path = dir.join(file);
-    let mut benchmarks = BTreeMap::new();
-    if let Ok(bytes) = std::fs::read(&path) {
-        match serde_json::from_slice::<GroupFile>(&bytes) {
-            Ok(old)
-                if old.schema_version == SCHEMA_VERSION
-                    && old.group == group
-                    && old.op == op
-                    && old.input == input =>
-            {
-                benchmarks = old.benchmarks;
-            }
-            _ => println!(
-                "{file}: replacing {}: it describes another input or format",
-                path.display()
-            ),
-        }
-    }
-    let ran = fresh.len();
-    benchmarks.extend(fresh);
-    let kept = benchmarks.len() - ran;
-    let json = GroupFile {
-        schema_version: SCHEMA_VERSION,
-        group: group.to_owned(),
-        op: op.to_owned(),
-        input,
-        benchmarks,
-    };
-    // Through `Value`, whose objects are sorted maps: every key in the file
-    // is in a fixed order, whichever run wrote the entry.
-    let mut bytes = serde_json::to_vec_pretty(&to_value(&json)).expect("plain data serialises");
-    bytes.push(b'\n');
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-    escape_lab::__private::atomic::write(&path, &bytes)
-        .unwrap_or_else(|e| panic!("{}", escape_lab::__private::fmt::error_chain(&e)));
-    println!(
-        "{file}: {} ({ran} from this run, {kept} kept from earlier runs)",
-        path.display()
-    );
 }

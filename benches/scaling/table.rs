@@ -10,7 +10,8 @@ use workload::scaling::Corpus;
 
 use crate::common;
 use crate::common::engines::Kind;
-use crate::common::record::{self, Row};
+use crate::common::record::Row;
+use crate::common::table::{best_peer, mb_s, vs};
 use crate::BUILDS;
 
 /// What the table shows beside a benchmark's row.
@@ -105,7 +106,7 @@ fn print_table(title: &str, sizes: &[SizeInfo], rows: &[Row], extras: &[Extra]) 
             thousands(size.not_ascii as u64),
         );
         // The fastest peer of this size, and Hyperscan, in this run.
-        let best = record::best_peer(here.iter().map(|(r, _)| *r));
+        let best = best_peer(here.iter().map(|(r, _)| *r));
         let hs = here
             .iter()
             .find(|(r, _)| r.kind == Kind::Frontier.name())
@@ -137,13 +138,13 @@ fn print_table(title: &str, sizes: &[SizeInfo], rows: &[Row], extras: &[Extra]) 
             if timed {
                 // MB/s only beside a peer of this size from this run.
                 let mbs = if best.is_some() || hs.is_some() {
-                    record::mb_s(r)
+                    mb_s(r)
                 } else {
                     "-".to_owned()
                 };
-                line.push_str(&format!(" {mbs:>9} {:>8}", record::vs(r, best)));
+                line.push_str(&format!(" {mbs:>9} {:>8}", vs(r, best)));
                 if frontier {
-                    line.push_str(&format!(" {:>7}", record::vs(r, hs)));
+                    line.push_str(&format!(" {:>7}", vs(r, hs)));
                 }
             }
             line.push_str(&format!(
