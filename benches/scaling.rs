@@ -30,15 +30,15 @@
 //! cargo bench --bench scaling --features hyperscan    # with Hyperscan
 //! ```
 
+#[path = "scaling/build.rs"]
+mod build;
 mod common;
 #[path = "scaling/table.rs"]
 mod table;
 
-use std::cell::OnceCell;
-use std::time::{Duration, Instant};
-
-use acmatch::{chunks, Automaton, Layout, Variant, DEFAULT_CHUNK};
-use common::engines::{self, Engine, Haystack, Kind, Reference, HYPERSCAN, PEER_IDS};
+use acmatch::{chunks, DEFAULT_CHUNK};
+use build::{build, builds, engine_specs, Size};
+use common::engines::{self, Haystack};
 use common::record::{Row, Slot};
 use common::results;
 use criterion::measurement::WallTime;
@@ -55,17 +55,6 @@ static ALLOC: countalloc::CountingAlloc = countalloc::CountingAlloc;
 
 /// Sample sizes; `None` is the whole list.
 const SIZES: [Option<usize>; 4] = [Some(100), Some(1_000), Some(10_000), None];
-/// Sizes up to this one also get rows for the literal engine forced
-/// (`Layout::Literal`), whatever `Layout::Auto` chose.
-const LITERAL_MAX: usize = 1_000;
-/// The variants the literal rows run, with their ids.
-const LITERAL_ROWS: [(Variant, &str); 2] = [
-    (Variant::Callback, "callback-literal"),
-    (Variant::Fixed, "fixed-literal"),
-];
-/// Builds timed per engine and size in optimised builds; the median is
-/// reported. Unoptimised builds build once.
-const BUILDS: usize = 3;
 /// In an unoptimised build (`cargo test --benches`) the whole list is cut
 /// to a sample of this many words: building every engine over 150,000 to
 /// 180,000 words takes seconds each there, and the smoke test is about the
@@ -95,171 +84,6 @@ fn scaling(c: &mut Criterion) {
             ),
         }
     }
-}
-
-/// One size of one group: its patterns, and (built when its first
-/// benchmark runs) our automaton, its median build time, and the matches
-/// every engine must find.
-struct Size {
-    /// `100`, ..., `all`.
-    label: String,
-    patterns: Vec<Vec<u8>>,
-    shared: OnceCell<Shared>,
-    /// The automaton with the literal engine forced, and its median build
-    /// time, built when the first literal row runs.
-    literal: OnceCell<(Automaton, Duration)>,
-}
-
-struct Shared {
-    ac: Automaton,
-    build: Duration,
-    reference: Reference,
-}
-
-impl Size {
-    fn literal(&self) -> &(Automaton, Duration) {
-        self.literal.get_or_init(|| {
-            let layout = Layout::Literal { simd: true };
-            let mut ac = None;
-            let build = median_build(|| {
-                let started = Instant::now();
-                ac = Some(
-                    Automaton::with_layout(&self.patterns, layout).map_err(|e| e.to_string())?,
-                );
-                Ok(started.elapsed())
-            })
-            .expect("acmatch builds every word list");
-            (ac.expect("built at least once"), build)
-        })
-    }
-
-    fn shared(&self, h: &Haystack<'_>) -> &Shared {
-        self.shared.get_or_init(|| {
-            let mut ac = None;
-            let build = median_build(|| {
-                let (built, took) = engines::build_ours(&self.patterns);
-                ac = Some(built);
-                Ok(took)
-            })
-            .expect("acmatch builds every word list");
-            let ac = ac.expect("built at least once");
-            let reference = Reference::new(&ac, h);
-            Shared {
-                ac,
-                build,
-                reference,
-            }
-        })
-    }
-}
-
-/// A benchmark's state: the engine and its median build time.
-struct Built<'a> {
-    engine: Engine<'a>,
-    build: Duration,
-}
-
-/// Builds engine `spec` over `size`'s patterns and checks it against the
-/// reference; our variants share the size's automaton (the literal rows
-/// their own).
-fn build<'a>(
-    spec: &EngineSpec,
-    size: &'a Size,
-    h: &Haystack<'_>,
-    group: &str,
-) -> Result<Built<'a>, String> {
-    let (id, variant) = (spec.id, spec.variant);
-    let shared = size.shared(h);
-    let (mut engine, build) = match variant {
-        Some(v) if spec.literal => {
-            let (ac, build) = size.literal();
-            (Engine::ours(v, ac, DEFAULT_CHUNK), *build)
-        }
-        Some(v) => (Engine::ours(v, &shared.ac, DEFAULT_CHUNK), shared.build),
-        None => {
-            let mut engine = None;
-            let build = median_build(|| {
-                let (built, took) = engines::build_peer(id, &size.patterns)
-                    .map_err(|e| format!("cannot build: {e}"))?;
-                engine = Some(built);
-                Ok(took)
-            })?;
-            (engine.expect("built at least once"), build)
-        }
-    };
-    let what = format!("{group}, {} words", size.patterns.len());
-    shared.reference.check(&mut engine, h, &what)?;
-    Ok(Built { engine, build })
-}
-
-/// The median of [`BUILDS`] timed builds (one in an unoptimised build).
-fn median_build(mut build: impl FnMut() -> Result<Duration, String>) -> Result<Duration, String> {
-    let mut times = (0..builds())
-        .map(|_| build())
-        .collect::<Result<Vec<_>, _>>()?;
-    times.sort();
-    Ok(times[times.len() / 2])
-}
-
-fn builds() -> usize {
-    if common::UNOPTIMISED {
-        1
-    } else {
-        BUILDS
-    }
-}
-
-/// One engine of the table: its id, kind and our variant, if it is one,
-/// and whether it runs the automaton with the literal engine forced.
-struct EngineSpec {
-    id: &'static str,
-    kind: Kind,
-    variant: Option<Variant>,
-    literal: bool,
-}
-
-/// Every variant, then (up to [`LITERAL_MAX`] words) `callback` and
-/// `fixed` with the literal engine forced, then the peers (charwise
-/// daachorse only when the words and the text are UTF-8), then Hyperscan
-/// when it is built in.
-fn engine_specs(utf8: bool, words: usize) -> Vec<EngineSpec> {
-    let mut specs: Vec<EngineSpec> = Variant::ALL
-        .iter()
-        .map(|&v| EngineSpec {
-            id: v.name(),
-            kind: Kind::Variant,
-            variant: Some(v),
-            literal: false,
-        })
-        .collect();
-    if words <= LITERAL_MAX {
-        specs.extend(LITERAL_ROWS.iter().map(|&(v, id)| EngineSpec {
-            id,
-            kind: Kind::Variant,
-            variant: Some(v),
-            literal: true,
-        }));
-    }
-    for id in PEER_IDS {
-        if id == engines::DAACHORSE_CHARWISE && !utf8 {
-            continue;
-        }
-        specs.push(EngineSpec {
-            id,
-            kind: Kind::Peer,
-            variant: None,
-            literal: false,
-        });
-    }
-    if engines::HAS_HYPERSCAN {
-        specs.push(EngineSpec {
-            id: HYPERSCAN,
-            kind: Kind::Frontier,
-            variant: None,
-            literal: false,
-        });
-    }
-    specs
 }
 
 /// The input, as both JSON files record it: a file whose input differs is
@@ -327,12 +151,7 @@ fn bench_lang(c: &mut Criterion, mut corpus: Corpus) {
             Some(n) => corpus.sample(n),
             None => corpus.words.clone(),
         };
-        let size = Size {
-            label: n.map_or("all".to_owned(), |n| n.to_string()),
-            patterns,
-            shared: OnceCell::new(),
-            literal: OnceCell::new(),
-        };
+        let size = Size::new(n.map_or("all".to_owned(), |n| n.to_string()), patterns);
         let at = sizes.len();
         let run = Run {
             group_name: &group_name,

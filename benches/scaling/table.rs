@@ -8,11 +8,11 @@ use acmatch::DEFAULT_CHUNK;
 use escape_lab::__private::fmt::{group as thousands, ns as fmt_ns, per_call};
 use workload::scaling::Corpus;
 
+use crate::build::BUILDS;
 use crate::common;
 use crate::common::engines::Kind;
 use crate::common::record::Row;
 use crate::common::table::{best_peer, mb_s, vs};
-use crate::BUILDS;
 
 /// What the table shows beside a benchmark's row.
 pub(crate) struct Extra {
