@@ -10,193 +10,18 @@
 //! kills it when done (`--duration` bounds it too). Every request loop is
 //! bounded in count; nothing asserts on time.
 
-use std::io::{BufRead, BufReader, Write};
+#[path = "serve/client.rs"]
+mod client;
+mod common;
+
+use std::io::Write;
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use escape_lab::__private::pprof::encode::{self, Profile, ProfileIndex};
-
-const BIN: &str = env!("CARGO_BIN_EXE_escape-lab");
-
-/// A running `escape-lab serve`, killed on drop.
-struct Served {
-    child: Child,
-    _stdout: BufReader<ChildStdout>,
-    /// `http://127.0.0.1:PORT/debug/pprof/`
-    base: String,
-    agent: ureq::Agent,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Answer {
-    status: u16,
-    content_type: String,
-    retry_after: Option<String>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p.to_str().unwrap().to_owned()
-}
-
-fn serve(variants: &str) -> Served {
-    let dir = tempfile::tempdir().unwrap();
-    let patterns = write(
-        dir.path(),
-        "patterns.txt",
-        b"she\nhe\nhers\nsea\nshells\nshore\nsells\nthe\ne\n",
-    );
-    let haystack = write(
-        dir.path(),
-        "haystack.txt",
-        "she sells sea shells by the sea shore, hers or his. "
-            .repeat(200)
-            .as_bytes(),
-    );
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--patterns",
-            &patterns,
-            "--haystack",
-            &haystack,
-            "--variants",
-            variants,
-            "--addr",
-            "127.0.0.1:0",
-            "--rate",
-            "4096",
-            "--duration",
-            "600",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("escape-lab serve: ")
-        .unwrap_or_else(|| panic!("first line of serve: {line:?}"))
-        .to_owned();
-    assert!(
-        base.starts_with("http://127.0.0.1:") && base.ends_with("/debug/pprof/"),
-        "{base}"
-    );
-    assert!(!base.ends_with(":0/debug/pprof/"), "the real port: {base}");
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .new_agent();
-    Served {
-        child,
-        _stdout: stdout,
-        base,
-        agent,
-        _dir: dir,
-    }
-}
-
-impl Served {
-    fn get(&self, path: &str) -> Answer {
-        let url = format!("{}{path}", self.base);
-        let mut r = self
-            .agent
-            .get(&url)
-            .call()
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-        let header = |name: &str| {
-            r.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let content_type = header("content-type").unwrap_or_default();
-        let retry_after = header("retry-after");
-        Answer {
-            status: r.status().as_u16(),
-            content_type,
-            retry_after,
-            body: r
-                .body_mut()
-                .with_config()
-                .limit(64 << 20)
-                .read_to_vec()
-                .unwrap(),
-        }
-    }
-
-    fn profile(&self, path: &str) -> Profile {
-        let a = self.get(path);
-        assert_eq!(a.status, 200, "{path}: {}", a.text());
-        assert_eq!(a.content_type, "application/octet-stream");
-        encode::from_bytes(&a.body).unwrap()
-    }
-
-    /// The allocation profile once the worker has run long enough for
-    /// `function` to be sampled (bounded: 200 tries).
-    fn allocs_with(&self, function: &str) -> Profile {
-        for _ in 0..200 {
-            let p = self.profile("allocs");
-            if stacks(&p)
-                .iter()
-                .any(|(s, _)| s.iter().any(|f| f.contains(function)))
-            {
-                return p;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("{function} never appeared in /debug/pprof/allocs");
-    }
-}
-
-/// Every sample's function names (leaf first, inlined frames innermost
-/// first) with its values.
-fn stacks(p: &Profile) -> Vec<(Vec<String>, Vec<i64>)> {
-    let ix = ProfileIndex::new(p);
-    p.sample
-        .iter()
-        .map(|s| {
-            let names = s
-                .location_id
-                .iter()
-                .filter_map(|&id| ix.location(id))
-                .flat_map(|l| l.line.iter())
-                .filter_map(|l| ix.function(l.function_id))
-                .map(|f| ix.str(f.name).to_owned())
-                .collect();
-            (names, s.value.clone())
-        })
-        .collect()
-}
-
-fn sample_types(p: &Profile) -> Vec<String> {
-    let ix = ProfileIndex::new(p);
-    p.sample_type
-        .iter()
-        .map(|t| format!("{}/{}", ix.str(t.ty), ix.str(t.unit)))
-        .collect()
-}
+use client::{sample_types, serve, stacks, write, Served};
+use common::BIN;
+use escape_lab::__private::pprof::encode::ProfileIndex;
 
 #[test]
 fn boxed_allocates_in_find_and_fixed_not_at_all() {
@@ -497,7 +322,7 @@ fn go_tool_pprof_names_boxed_find() {
     let out = Command::new("go")
         .args(["tool", "pprof", "-sample_index=alloc_space", "-top"])
         .arg(format!("{}allocs", s.base))
-        .env("PPROF_TMPDIR", s._dir.path())
+        .env("PPROF_TMPDIR", s.server.dir.path())
         .output()
         .expect("go is installed");
     let text = String::from_utf8_lossy(&out.stdout);

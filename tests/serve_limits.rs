@@ -3,28 +3,20 @@
 //! CPU profile, and a short soak of scraping stays flat. Loopback only,
 //! bounded loops; nothing asserts on time beyond generous bounds.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_escape-lab");
+use common::BIN;
 
+/// A running `serve` and the file its stderr goes to.
 struct Served {
-    child: Child,
-    /// Kept open: serve stops when its stdout is closed.
-    _stdout: BufReader<std::process::ChildStdout>,
-    addr: String,
+    server: common::served::Served,
     stderr: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn inputs(dir: &Path) -> (String, String) {
@@ -52,28 +44,11 @@ fn serve(fds: u32) -> Served {
     let script = format!(
         "{limit}exec \"$0\" serve --variants fixed --addr 127.0.0.1:0 --duration 120 --patterns \"$1\" --haystack \"$2\""
     );
-    let mut child = Command::new("sh")
-        .args(["-c", &script, BIN, &p, &h])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout.read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    Served {
-        child,
-        _stdout: stdout,
-        addr,
-        stderr,
-        _dir: dir,
-    }
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", &script, BIN, &p, &h])
+        .stderr(std::fs::File::create(&stderr).unwrap());
+    let server = common::served::Served::start(cmd, dir);
+    Served { server, stderr }
 }
 
 /// A GET on a fresh connection: the status code, or `None` when the
@@ -110,14 +85,14 @@ fn until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
 fn running_out_of_descriptors_does_not_kill_the_listener() {
     // 16 descriptors: the server's few and about ten connections.
     let s = serve(16);
-    let pid = s.child.id();
-    assert_eq!(get(&s.addr, "/debug/pprof/cmdline"), Some(200));
+    let pid = s.server.child.id();
+    assert_eq!(get(&s.server.addr, "/debug/pprof/cmdline"), Some(200));
     // The answered connection's thread ends just after its answer.
     std::thread::sleep(Duration::from_millis(500));
     let before = threads_and_fds(pid);
     // Idle sockets that send nothing: more than the limit allows.
     let idle: Vec<TcpStream> = (0..60)
-        .filter_map(|_| TcpStream::connect(&s.addr).ok())
+        .filter_map(|_| TcpStream::connect(&s.server.addr).ok())
         .collect();
     assert!(idle.len() > 16, "only {} connections opened", idle.len());
     until(
@@ -131,7 +106,7 @@ fn running_out_of_descriptors_does_not_kill_the_listener() {
     until(
         "a GET to be answered again",
         Duration::from_secs(60),
-        || get(&s.addr, "/debug/pprof/cmdline") == Some(200),
+        || get(&s.server.addr, "/debug/pprof/cmdline") == Some(200),
     );
     until(
         "threads and descriptors to come back",
@@ -148,19 +123,19 @@ fn running_out_of_descriptors_does_not_kill_the_listener() {
 #[test]
 fn idle_connections_are_timed_out_and_one_too_many_gets_503() {
     let s = serve(0);
-    let pid = s.child.id();
-    assert_eq!(get(&s.addr, "/debug/pprof/cmdline"), Some(200));
+    let pid = s.server.child.id();
+    assert_eq!(get(&s.server.addr, "/debug/pprof/cmdline"), Some(200));
     // The answered connection's thread ends just after its answer.
     std::thread::sleep(Duration::from_millis(500));
     let before = threads_and_fds(pid);
     let idle: Vec<TcpStream> = (0..16)
-        .map(|_| TcpStream::connect(&s.addr).unwrap())
+        .map(|_| TcpStream::connect(&s.server.addr).unwrap())
         .collect();
     until("16 connection threads", Duration::from_secs(30), || {
         threads_and_fds(pid).0 >= before.0 + 16
     });
     assert_eq!(
-        get(&s.addr, "/debug/pprof/cmdline"),
+        get(&s.server.addr, "/debug/pprof/cmdline"),
         Some(503),
         "over the cap"
     );
@@ -170,7 +145,7 @@ fn idle_connections_are_timed_out_and_one_too_many_gets_503() {
         Duration::from_secs(30),
         || threads_and_fds(pid) == before,
     );
-    assert_eq!(get(&s.addr, "/debug/pprof/cmdline"), Some(200));
+    assert_eq!(get(&s.server.addr, "/debug/pprof/cmdline"), Some(200));
     let mut closed = 0;
     for mut c in idle {
         let mut buf = [0u8; 1];
@@ -185,16 +160,16 @@ fn idle_connections_are_timed_out_and_one_too_many_gets_503() {
 #[test]
 fn ctrl_c_answers_a_waiting_cpu_profile_before_exit() {
     let mut s = serve(0);
-    let addr = s.addr.clone();
+    let addr = s.server.addr.clone();
     let waiting = std::thread::spawn(move || get(&addr, "/debug/pprof/profile?seconds=60"));
     std::thread::sleep(Duration::from_millis(500));
     let kill = Command::new("kill")
-        .args(["-INT", &s.child.id().to_string()])
+        .args(["-INT", &s.server.child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     assert_eq!(waiting.join().unwrap(), Some(503));
-    let status = s.child.wait().unwrap();
+    let status = s.server.child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
 }
 

@@ -1,6 +1,8 @@
 //! What the integration tests of the binary share: the binary, a small
-//! workload, and the commands they run.
+//! workload, the commands they run, and a running `serve` (`served`).
 #![allow(dead_code)] // each test file uses its own part
+
+pub mod served;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
