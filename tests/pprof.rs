@@ -162,13 +162,7 @@ fn the_heap_profile_has_gos_sample_types_and_box_new_on_top() {
     let mut by_leaf = std::collections::BTreeMap::<String, i64>::new();
     let mut box_callers = BTreeSet::new();
     for s in &p.sample {
-        let names: Vec<String> = s
-            .location_id
-            .iter()
-            .filter_map(|&id| ix.location(id))
-            .flat_map(|l| l.line.iter())
-            .map(|l| ix.str(ix.function(l.function_id).unwrap().name).to_string())
-            .collect();
+        let names: Vec<String> = ix.lines(s).map(|(name, _, _)| name.to_owned()).collect();
         *by_leaf.entry(names[0].clone()).or_default() += s.value[objects];
         if names[0].contains("Box") && names[0].contains("new") {
             if let Some(c) = names.iter().find(|n| n.starts_with("acmatch::")) {

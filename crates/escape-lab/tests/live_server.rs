@@ -135,14 +135,7 @@ fn stacks(p: &Profile) -> Vec<(Vec<String>, Vec<i64>)> {
     p.sample
         .iter()
         .map(|s| {
-            let names = s
-                .location_id
-                .iter()
-                .filter_map(|&id| ix.location(id))
-                .flat_map(|l| l.line.iter())
-                .filter_map(|l| ix.function(l.function_id))
-                .map(|f| ix.str(f.name).to_owned())
-                .collect();
+            let names = ix.lines(s).map(|(name, _, _)| name.to_owned()).collect();
             (names, s.value.clone())
         })
         .collect()

@@ -63,15 +63,8 @@ fn real_dhat_file_converts_with_and_without_resymbolization() {
         let (mut objects, mut bytes, mut live) = (0, 0, 0);
         let mut files = Vec::new();
         for s in &p.sample {
-            let names: Vec<(&str, &str)> = s
-                .location_id
-                .iter()
-                .flat_map(|&id| ix.location(id).unwrap().line.iter())
-                .map(|l| {
-                    let f = ix.function(l.function_id).unwrap();
-                    (ix.str(f.name), ix.str(f.filename))
-                })
-                .collect();
+            let names: Vec<(&str, &str)> =
+                ix.lines(s).map(|(name, file, _)| (name, file)).collect();
             let leaf = names.first().map_or("", |n| n.0);
             assert!(
                 !escape_lab::__private::frames::is_allocator(leaf),

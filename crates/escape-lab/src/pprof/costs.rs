@@ -74,18 +74,7 @@ pub fn line_costs(
             continue;
         }
         // Leaf first, innermost first.
-        let lines: Vec<(&str, &str, i64)> = sample
-            .location_id
-            .iter()
-            .filter_map(|&id| ix.location(id))
-            .flat_map(|loc| loc.line.iter())
-            .map(|l| {
-                let (name, file) = ix
-                    .function(l.function_id)
-                    .map_or(("", ""), |f| (ix.str(f.name), ix.str(f.filename)));
-                (name, file, l.line)
-            })
-            .collect();
+        let lines: Vec<(&str, &str, i64)> = ix.lines(sample).collect();
         let flat = match flat_at {
             FlatAt::Leaf => lines.first(),
             FlatAt::FirstOwn(sources) => lines

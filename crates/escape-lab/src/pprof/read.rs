@@ -92,6 +92,28 @@ impl<'a> ProfileIndex<'a> {
         self.functions.get(&id).copied()
     }
 
+    /// The lines of `sample`'s stack as `(function, file, line)`, leaf
+    /// first and, within a location, innermost inlined function first;
+    /// `""` for a function the profile does not have.
+    ///
+    /// Never allocates.
+    pub fn lines(
+        &self,
+        sample: &'a protos::Sample,
+    ) -> impl Iterator<Item = (&'a str, &'a str, i64)> + '_ {
+        sample
+            .location_id
+            .iter()
+            .filter_map(|&id| self.location(id))
+            .flat_map(|loc| loc.line.iter())
+            .map(|l| {
+                let (name, file) = self
+                    .function(l.function_id)
+                    .map_or(("", ""), |f| (self.str(f.name), self.str(f.filename)));
+                (name, file, l.line)
+            })
+    }
+
     /// The index of the sample type named `name` (`"alloc_space"`), or
     /// given as a number (`"1"`).
     ///
