@@ -126,7 +126,7 @@ fn bad_requests_get_clear_errors_and_the_server_lives_on() {
     let a = s.get("heap?seconds=%zz");
     assert_eq!(a.status, 400, "{}", a.text());
 
-    let url = format!("{}heap", s.base);
+    let url = format!("{}heap", s.server.base);
     let r = s.agent.post(&url).send("x").unwrap();
     assert_eq!(r.status().as_u16(), 405);
     assert_eq!(
@@ -134,9 +134,8 @@ fn bad_requests_get_clear_errors_and_the_server_lives_on() {
         Some("GET, HEAD")
     );
 
-    // Garbage on the socket: tiny_http answers 400 itself.
-    let host = s.base.trim_start_matches("http://");
-    let host = &host[..host.find('/').unwrap()];
+    // Garbage on the socket, the connection dropped at once.
+    let host = s.server.addr.as_str();
     let mut raw = TcpStream::connect(host).unwrap();
     raw.write_all(b"\x00\x01 nonsense\r\n\r\n").unwrap();
     drop(raw);
@@ -169,8 +168,7 @@ fn cpu_profiles_one_at_a_time_and_survive_a_hang_up() {
     // A client that asks for a profile and hangs up at once: the server
     // takes it, fails to write it, and goes on; the profiler is free again
     // afterwards (bounded: 60 tries, 409 while the abandoned one runs).
-    let host = s.base.trim_start_matches("http://");
-    let host = &host[..host.find('/').unwrap()];
+    let host = s.server.addr.as_str();
     let mut raw = TcpStream::connect(host).unwrap();
     raw.write_all(
         format!("GET /debug/pprof/profile?seconds=2 HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes(),
@@ -184,7 +182,7 @@ fn cpu_profiles_one_at_a_time_and_survive_a_hang_up() {
 
     // Two at once: one is taken, the other refused with 409 and a
     // Retry-After, whichever comes first. Bounded: 60 tries.
-    let base = s.base.clone();
+    let base = s.server.base.clone();
     let agent = s.agent.clone();
     let long = std::thread::spawn(move || {
         let r = agent
@@ -321,7 +319,7 @@ fn go_tool_pprof_names_boxed_find() {
     s.allocs_with("acmatch::variant::boxed::find");
     let out = Command::new("go")
         .args(["tool", "pprof", "-sample_index=alloc_space", "-top"])
-        .arg(format!("{}allocs", s.base))
+        .arg(format!("{}allocs", s.server.base))
         .env("PPROF_TMPDIR", s.server.dir.path())
         .output()
         .expect("go is installed");

@@ -12,8 +12,6 @@ use crate::common::BIN;
 /// A running `escape-lab serve` and an HTTP client for it.
 pub(crate) struct Served {
     pub(crate) server: crate::common::served::Served,
-    /// `http://127.0.0.1:PORT/debug/pprof/`
-    pub(crate) base: String,
     pub(crate) agent: ureq::Agent,
 }
 
@@ -72,16 +70,12 @@ pub(crate) fn serve(variants: &str) -> Served {
         .timeout_global(Some(Duration::from_secs(120)))
         .build()
         .new_agent();
-    Served {
-        base: server.base.clone(),
-        server,
-        agent,
-    }
+    Served { server, agent }
 }
 
 impl Served {
     pub(crate) fn get(&self, path: &str) -> Answer {
-        let url = format!("{}{path}", self.base);
+        let url = format!("{}{path}", self.server.base);
         let mut r = self
             .agent
             .get(&url)
